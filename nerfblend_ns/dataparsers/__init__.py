@@ -1,0 +1,1 @@
+"""Reading tracked head videos into nerfstudio's data structures."""

