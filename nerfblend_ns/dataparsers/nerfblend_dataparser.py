@@ -68,9 +68,10 @@ class NerfBlendDataParser(DataParser):
             _check_frame_files(frame, sequence)
         train_expressions = np.stack([sequence.frames[i].expression for i in splits["train"]])  # [T, K]
         head_radius = self.config.head_radius or sequence.head_radius
+        cameras = _cameras(frames, 1.0 / head_radius)
         return DataparserOutputs(
             image_filenames=[frame.image_path for frame in frames],
-            cameras=_cameras(frames, 1.0 / head_radius),
+            cameras=cameras,
             scene_box=SceneBox(aabb=torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])),
             dataparser_scale=1.0 / head_radius,
             metadata={
@@ -78,6 +79,7 @@ class NerfBlendDataParser(DataParser):
                 "expression_names": list(sequence.expression_names),
                 "expr_min": torch.from_numpy(train_expressions.min(axis=0)).float(),
                 "expr_max": torch.from_numpy(train_expressions.max(axis=0)).float(),
+                "expressions": cameras.metadata["expr"],
                 "head_mask_filenames": [frame.mask_path for frame in frames],
                 "mask_encoding": sequence.mask_encoding,
                 "mouth_rects": _rects([frame.mouth_rect for frame in frames]),

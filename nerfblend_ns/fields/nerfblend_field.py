@@ -1,0 +1,143 @@
+"""The NeRFBlendShape field: blended hash-grid features decoded by small MLPs into density and colour.
+
+The field takes the per-frame blended tables as an explicit argument instead of reading them from
+nerfstudio's `RaySamples`: the tables are a per-batch input (one per frame), which the per-sample
+tensors of `RaySamples` cannot carry.
+"""
+
+from dataclasses import dataclass
+
+import torch
+from jaxtyping import Float, Int
+from nerfstudio.field_components.mlp import MLP
+from nerfstudio.utils.math import components_from_spherical_harmonics
+from torch import Tensor, nn
+
+from nerfblend_ns.encodings import BlendedHashEncoding
+from nerfblend_ns.fields.mlp_backend import mlp_implementation
+
+
+@dataclass
+class BlendedHashGridConfig:
+    """Size of each expression basis' multi-resolution hash grid (paper Tab. 1)."""
+
+    num_levels: int = 16
+    """Number of resolution levels."""
+    features_per_level: int = 4
+    """Features stored per table entry."""
+    log2_hashmap_size: int = 14
+    """log2 of the entries per level; coarse levels that fit are stored densely."""
+    base_resolution: int = 16
+    """Grid resolution of the coarsest level."""
+    max_resolution: int = 1024
+    """Grid resolution of the finest level."""
+    init_scale: float = 1e-4
+    """Tables start uniform in [-init_scale, init_scale]."""
+
+
+@dataclass
+class DecoderConfig:
+    """The MLPs that turn features into density and colour."""
+
+    hidden_dim: int = 64
+    """Width of the density MLP."""
+    num_layers: int = 4
+    """Linear layers of the density MLP."""
+    geometry_features: int = 64
+    """Features passed from the density MLP to the colour MLP."""
+    color_hidden_dim: int = 64
+    """Width of the colour MLP."""
+    color_num_layers: int = 2
+    """Linear layers of the colour MLP."""
+    sh_levels: int = 4
+    """Spherical-harmonics levels of the view-direction encoding (levels² components)."""
+
+
+class NerfBlendField(nn.Module):
+    """Density and colour of a head at a given expression.
+
+    Args:
+        aabb: [2, 3] box mapped to the unit cube of the hash grids.
+        num_expressions: K, the number of coefficients; the field holds K + 1 tables.
+    """
+
+    def __init__(self, aabb: Float[Tensor, "2 3"], num_expressions: int, grid: BlendedHashGridConfig, decoder: DecoderConfig):
+        super().__init__()
+        self.register_buffer("aabb", aabb.float().clone())
+        self.encoding = BlendedHashEncoding(
+            num_bases=num_expressions + 1,
+            num_levels=grid.num_levels,
+            features_per_level=grid.features_per_level,
+            log2_hashmap_size=grid.log2_hashmap_size,
+            base_resolution=grid.base_resolution,
+            max_resolution=grid.max_resolution,
+            init_scale=grid.init_scale,
+        )
+        implementation = mlp_implementation()
+        self.sh_levels = decoder.sh_levels
+        self.geometry_features = decoder.geometry_features
+        self.density_mlp = MLP(
+            in_dim=self.encoding.output_dim,
+            num_layers=decoder.num_layers,
+            layer_width=decoder.hidden_dim,
+            out_dim=1 + decoder.geometry_features,
+            activation=nn.ReLU(),
+            implementation=implementation,
+        )
+        self.color_mlp = MLP(
+            in_dim=decoder.sh_levels**2 + decoder.geometry_features,
+            num_layers=decoder.color_num_layers,
+            layer_width=decoder.color_hidden_dim,
+            out_dim=3,
+            activation=nn.ReLU(),
+            out_activation=nn.Sigmoid(),
+            implementation=implementation,
+        )
+
+    def blend(self, expressions: Float[Tensor, "b k"]) -> Float[Tensor, "b p f"]:
+        return self.encoding.blend(expressions)
+
+    def unit_positions(self, positions: Float[Tensor, "n 3"]) -> Float[Tensor, "n 3"]:
+        return (positions - self.aabb[0]) / (self.aabb[1] - self.aabb[0])
+
+    def decode_density(self, features: Float[Tensor, "*n d"]) -> tuple[Float[Tensor, "*n 1"], Float[Tensor, "*n g"]]:
+        out = self.density_mlp(features).float()
+        return nn.functional.softplus(out[..., :1]), out[..., 1:]
+
+    def density(
+        self, positions: Float[Tensor, "n 3"], tables: Float[Tensor, "b p f"], frame_index: Int[Tensor, "n"]
+    ) -> Float[Tensor, "n 1"]:
+        features = self.encoding.lookup(tables, self.unit_positions(positions), frame_index)
+        return self.decode_density(features)[0]
+
+    def forward(
+        self,
+        positions: Float[Tensor, "n 3"],
+        directions: Float[Tensor, "n 3"],
+        tables: Float[Tensor, "b p f"],
+        frame_index: Int[Tensor, "n"],
+    ) -> tuple[Float[Tensor, "n 3"], Float[Tensor, "n 1"]]:
+        features = self.encoding.lookup(tables, self.unit_positions(positions), frame_index)
+        density, geometry = self.decode_density(features)
+        view = components_from_spherical_harmonics(self.sh_levels, nn.functional.normalize(directions, dim=-1))
+        rgb = self.color_mlp(torch.cat([view, geometry], dim=-1)).float()
+        return rgb, density
+
+    def expression_aware_density(
+        self, positions: Float[Tensor, "n 3"], basis_scales: Float[Tensor, "k"]
+    ) -> Float[Tensor, "n 1"]:
+        """Max density over the neutral head and each basis at its scale (h0 + ŵ_i·h_i), paper §3.3.
+
+        The lookup is linear in the table, so each expression's features are f_0 + ŵ_i·f_i: one lookup
+        per basis serves all K + 1 evaluations.
+        """
+        per_basis = self.encoding.basis_features(self.unit_positions(positions))  # [K+1, N, D]
+        neutral = per_basis[:1]
+        expressions = neutral + basis_scales[:, None, None] * per_basis[1:]  # [K, N, D]
+        density, _ = self.decode_density(torch.cat([neutral, expressions], dim=0))  # [K+1, N, 1]
+        return density.amax(dim=0)
+
+    def neutral_density(self, positions: Float[Tensor, "n 3"]) -> Float[Tensor, "n 1"]:
+        """Density of the neutral head h0 alone (the ablation of paper Fig. 13)."""
+        frame_index = torch.zeros(positions.shape[0], dtype=torch.long, device=positions.device)
+        return self.density(positions, self.encoding.tables[:1], frame_index)

@@ -1,0 +1,1 @@
+"""Image-quality metrics of the project's evaluation protocol."""

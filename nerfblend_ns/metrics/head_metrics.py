@@ -1,0 +1,35 @@
+"""The evaluation protocol: full frame, prediction on white, ground truth = image·mask + white·(1 − mask).
+
+Reports the set of the paper's Table 2: PSNR, SSIM, LPIPS (VGG), L1 and MSE, on images in [0, 1].
+"""
+
+from typing import Callable, Dict, Optional
+
+import torch
+from jaxtyping import Float
+from torch import Tensor
+from torchmetrics.functional import structural_similarity_index_measure
+
+
+def ground_truth_on_white(image: Float[Tensor, "h w 3"], head_mask: Float[Tensor, "h w 1"]) -> Float[Tensor, "h w 3"]:
+    return image * head_mask + (1.0 - head_mask)
+
+
+def image_metrics(
+    prediction: Float[Tensor, "h w 3"],
+    ground_truth: Float[Tensor, "h w 3"],
+    lpips: Optional[Callable[[Tensor, Tensor], Tensor]],
+) -> Dict[str, float]:
+    """Metrics of one frame; LPIPS is left out, not faked, when its weights are unavailable."""
+    prediction = prediction.clamp(0.0, 1.0)
+    mse = torch.mean((prediction - ground_truth) ** 2)
+    as_batch = lambda image: image.permute(2, 0, 1)[None]  # noqa: E731  [1, 3, H, W]
+    metrics = {
+        "psnr": float(-10.0 * torch.log10(mse.clamp(min=1e-10))),
+        "ssim": float(structural_similarity_index_measure(as_batch(prediction), as_batch(ground_truth), data_range=1.0)),
+        "l1": float(torch.mean(torch.abs(prediction - ground_truth))),
+        "mse": float(mse),
+    }
+    if lpips is not None:
+        metrics["lpips"] = float(lpips(as_batch(prediction), as_batch(ground_truth)).mean())
+    return metrics

@@ -1,0 +1,218 @@
+"""The NeRFBlendShape model: blended hash grids, expression-aware occupancy grid, staged losses."""
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Literal, Optional, Tuple, Type
+
+import torch
+from jaxtyping import Float
+from nerfacc import OccGridEstimator
+from nerfstudio.cameras.cameras import Cameras
+from nerfstudio.cameras.rays import RayBundle
+from nerfstudio.data.scene_box import OrientedBox
+from nerfstudio.engine.callbacks import TrainingCallback, TrainingCallbackAttributes, TrainingCallbackLocation
+from nerfstudio.models.base_model import Model, ModelConfig
+from nerfstudio.utils import colormaps
+from torch import Tensor
+from torch.nn import Parameter
+
+from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, NerfBlendField
+from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics
+from nerfblend_ns.models.expression_resolution import resolve_camera_expression
+from nerfblend_ns.models.loss_schedule import LossScheduleConfig, composite, staged_losses
+from nerfblend_ns.models.occupancy_density import occupancy_density_fn
+from nerfblend_ns.perceptual import load_lpips_vgg
+from nerfblend_ns.rendering.occupancy_ray_marching import march_rays
+from nerfblend_ns.rendering.packed_volume_rendering import accumulate, render_weights
+
+
+@dataclass
+class NerfBlendModelConfig(ModelConfig):
+    """NeRFBlendShape (Gao et al. 2022): one hash grid per expression basis, blended by the coefficients."""
+
+    _target: Type = field(default_factory=lambda: NerfBlendModel)
+    grid: BlendedHashGridConfig = field(default_factory=BlendedHashGridConfig)
+    """Hash-grid size of every basis."""
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+    """MLPs decoding features into density and colour."""
+    losses: LossScheduleConfig = field(default_factory=LossScheduleConfig)
+    """Training stages and loss weights."""
+    occupancy_resolution: int = 128
+    """Cells per axis of the occupancy grid over the scene box."""
+    occupancy_update_interval: int = 16
+    """Steps between occupancy-grid updates."""
+    occupancy_warmup_steps: int = 256
+    """Steps during which every update re-evaluates all cells."""
+    occupancy_threshold: float = 0.01
+    """Opacity σ·Δt above which a cell counts as occupied."""
+    occupancy_chunk: int = 1 << 18
+    """Density evaluations per chunk of an occupancy update (bounds its memory)."""
+    expression_aware_occupancy: bool = True
+    """Build the grid from the max density over h0 and h0 + ŵ_i·h_i (paper §3.3); off: neutral head only."""
+    render_step_size: Optional[float] = None
+    """Marching step in scene units (default: box diagonal / 1000)."""
+    alpha_threshold: float = 0.01
+    """Samples with opacity below this are skipped while marching."""
+    near_plane: float = 0.05
+    """Nearest distance from the camera at which samples are taken."""
+    far_plane: float = 1000.0
+    """Farthest distance from the camera at which samples are taken."""
+    clamp_expressions: bool = True
+    """Clamp coefficients to the per-dimension range seen in training, as the paper's code does."""
+    perceptual_loss: Literal["auto", "required", "off"] = "auto"
+    """LPIPS(VGG) on patches: auto uses it when its weights are available, required fails without them."""
+
+
+class NerfBlendModel(Model):
+    """Renders a head at the expression carried by each ray's `metadata["expr"]`."""
+
+    config: NerfBlendModelConfig
+
+    def populate_modules(self):
+        super().populate_modules()
+        metadata = self.kwargs.get("metadata") or {}
+        missing = [key for key in ("expression_names", "expr_min", "expr_max", "expressions") if key not in metadata]
+        if missing:
+            raise ValueError(f"nerfblend needs the nerfblend-data dataparser; its metadata lacks {', '.join(missing)}")
+        self.expression_names: List[str] = list(metadata["expression_names"])
+        self.register_buffer("expr_min", metadata["expr_min"].float().clone())
+        self.register_buffer("expr_max", metadata["expr_max"].float().clone())
+        self.register_buffer("train_expressions", metadata["expressions"].float().clone())
+        aabb = self.scene_box.aabb.float()
+        self.field = NerfBlendField(aabb, len(self.expression_names), self.config.grid, self.config.decoder)
+        self.occupancy_grid = OccGridEstimator(
+            roi_aabb=aabb.flatten(), resolution=self.config.occupancy_resolution, levels=1
+        )
+        self.step_size = self.config.render_step_size or float((aabb[1] - aabb[0]).norm()) / 1000.0
+        self.step = 0
+        perceptual = None
+        if self.config.perceptual_loss != "off":
+            perceptual, _ = load_lpips_vgg(required=self.config.perceptual_loss == "required")
+        # Kept out of the module tree: frozen weights do not belong in checkpoints or optimisers,
+        # and a checkpoint must load on a machine without them.
+        object.__setattr__(self, "perceptual", perceptual)
+
+    def get_param_groups(self) -> Dict[str, List[Parameter]]:
+        encoding = list(self.field.encoding.parameters())
+        known = {id(p) for p in encoding}
+        return {"encoding": encoding, "mlp": [p for p in self.field.parameters() if id(p) not in known]}
+
+    def _perceptual_on_device(self):
+        if self.perceptual is not None:
+            self.perceptual.to(self.device)
+        return self.perceptual
+
+    def get_training_callbacks(self, training_callback_attributes: TrainingCallbackAttributes) -> List[TrainingCallback]:
+        datamanager = training_callback_attributes.pipeline.datamanager
+
+        def begin_step(step: int) -> None:
+            self.step = step
+            if hasattr(datamanager, "sample_patches"):
+                datamanager.sample_patches = self.config.losses.stage(step) == 3
+
+        def update_occupancy(step: int) -> None:
+            self.occupancy_grid.update_every_n_steps(
+                step=step,
+                occ_eval_fn=occupancy_density_fn(
+                    self.field, self.expr_max, self.step_size, self.config.expression_aware_occupancy, self.config.occupancy_chunk
+                ),
+                occ_thre=self.config.occupancy_threshold,
+                warmup_steps=self.config.occupancy_warmup_steps,
+                n=self.config.occupancy_update_interval,
+            )
+
+        return [
+            TrainingCallback([TrainingCallbackLocation.BEFORE_TRAIN_ITERATION], begin_step, update_every_num_iters=1),
+            TrainingCallback([TrainingCallbackLocation.BEFORE_TRAIN_ITERATION], update_occupancy, update_every_num_iters=1),
+        ]
+
+    def prepare_expressions(self, expressions: Float[Tensor, "r k"]) -> Float[Tensor, "r k"]:
+        if self.config.clamp_expressions:
+            return torch.minimum(torch.maximum(expressions, self.expr_min), self.expr_max)
+        return expressions
+
+    def get_outputs(self, ray_bundle: RayBundle) -> Dict[str, Tensor]:
+        if "expr" not in ray_bundle.metadata:
+            raise ValueError("nerfblend rays need metadata['expr'] (per-ray expression coefficients)")
+        num_rays = len(ray_bundle)
+        origins = ray_bundle.origins.reshape(-1, 3)
+        directions = ray_bundle.directions.reshape(-1, 3)
+        expressions = self.prepare_expressions(ray_bundle.metadata["expr"].reshape(num_rays, -1).float())
+        # One blended table per distinct expression in the batch, not per ray.
+        unique_expressions, frame_of_ray = torch.unique(expressions, dim=0, return_inverse=True)
+        tables = self.field.blend(unique_expressions)  # [B, P, F]
+
+        def midpoints(t_starts: Tensor, t_ends: Tensor, ray_indices: Tensor) -> Tensor:
+            return origins[ray_indices] + directions[ray_indices] * ((t_starts + t_ends) / 2)[:, None]
+
+        def sigma_fn(t_starts: Tensor, t_ends: Tensor, ray_indices: Tensor) -> Tensor:
+            positions = midpoints(t_starts, t_ends, ray_indices)
+            return self.field.density(positions, tables, frame_of_ray[ray_indices]).squeeze(-1)
+
+        with torch.no_grad():
+            ray_indices, t_starts, t_ends = march_rays(
+                self.occupancy_grid, origins, directions, self.step_size, self.config.near_plane, self.config.far_plane,
+                stratified=self.training, sigma_fn=sigma_fn, alpha_threshold=self.config.alpha_threshold,
+            )
+        rgb, density = self.field(
+            midpoints(t_starts, t_ends, ray_indices), directions[ray_indices], tables, frame_of_ray[ray_indices]
+        )
+        weights = render_weights(t_starts, t_ends, density.squeeze(-1), ray_indices, num_rays)
+        premultiplied = accumulate(rgb, weights, ray_indices, num_rays)  # [R, 3]
+        opacity = accumulate(torch.ones_like(weights)[:, None], weights, ray_indices, num_rays)  # [R, 1]
+        depth = accumulate(((t_starts + t_ends) / 2)[:, None], weights, ray_indices, num_rays) / opacity.clamp(min=1e-6)
+        return {
+            "rgb": composite(premultiplied, opacity, torch.ones_like(premultiplied)),
+            "rgb_premultiplied": premultiplied,
+            "accumulation": opacity,
+            "depth": depth,
+            "num_samples_per_ray": torch.bincount(ray_indices, minlength=num_rays)[:, None].float(),
+        }
+
+    def _targets(self, batch: Dict, outputs: Dict[str, Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
+        image = batch["image"].to(self.device)[..., :3].float()
+        head_mask = batch["head_mask"].to(self.device).float()
+        # Training batches bring a random background; evaluation rays use the protocol's white.
+        background = batch["background"].to(self.device).float() if "background" in batch else torch.ones_like(image)
+        target = image * head_mask + background * (1.0 - head_mask)
+        prediction = composite(outputs["rgb_premultiplied"], outputs["accumulation"], background)
+        return prediction, target, head_mask
+
+    def get_metrics_dict(self, outputs, batch) -> Dict[str, Tensor]:
+        prediction, target, _ = self._targets(batch, outputs)
+        mse = torch.mean((prediction.detach() - target) ** 2)
+        return {
+            "psnr": -10.0 * torch.log10(mse.clamp(min=1e-10)),
+            "samples_per_ray": outputs["num_samples_per_ray"].mean(),
+        }
+
+    def get_loss_dict(self, outputs, batch, metrics_dict=None) -> Dict[str, Tensor]:
+        prediction, target, head_mask = self._targets(batch, outputs)
+        return staged_losses(
+            self.config.losses, self.step, prediction, target, outputs["accumulation"], head_mask,
+            int(batch.get("num_patches", 0)), int(batch.get("patch_size", 0)), self._perceptual_on_device(),
+        )
+
+    @torch.no_grad()
+    def get_outputs_for_camera(self, camera: Cameras, obb_box: Optional[OrientedBox] = None) -> Dict[str, Tensor]:
+        expression = resolve_camera_expression(camera, self.train_expressions)
+        metadata = {**(camera.metadata or {}), "expr": expression.to(camera.device)}
+        camera = Cameras(
+            camera_to_worlds=camera.camera_to_worlds, fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy,
+            width=camera.width, height=camera.height, distortion_params=camera.distortion_params,
+            camera_type=camera.camera_type, times=camera.times, metadata=metadata,
+        )
+        return super().get_outputs_for_camera(camera, obb_box=obb_box)
+
+    def get_image_metrics_and_images(
+        self, outputs: Dict[str, Tensor], batch: Dict[str, Tensor]
+    ) -> Tuple[Dict[str, float], Dict[str, Tensor]]:
+        image = batch["image"].to(self.device)[..., :3].float()
+        ground_truth = ground_truth_on_white(image, batch["head_mask"].to(self.device).float())
+        prediction = outputs["rgb"].clamp(0.0, 1.0)
+        metrics = image_metrics(prediction, ground_truth, self._perceptual_on_device())
+        images = {
+            "img": torch.cat([ground_truth, prediction], dim=1),
+            "accumulation": colormaps.apply_colormap(outputs["accumulation"]),
+            "depth": colormaps.apply_depth_colormap(outputs["depth"], accumulation=outputs["accumulation"]),
+        }
+        return metrics, images

@@ -1,0 +1,97 @@
+"""Samples along rays, only where the occupancy grid is occupied (nerfacc's OccGridEstimator semantics)."""
+
+from typing import Callable, Optional
+
+import torch
+from jaxtyping import Bool, Float, Int
+from nerfacc import OccGridEstimator
+from torch import Tensor
+
+from nerfblend_ns.rendering.packed_volume_rendering import visible_samples_reference
+
+SigmaFn = Callable[[Tensor, Tensor, Tensor], Tensor]
+"""(t_starts [S], t_ends [S], ray_indices [S]) -> densities [S]."""
+
+EARLY_STOP_EPS = 1e-4
+"""Transmittance under which the rest of a ray is skipped (nerfacc's default)."""
+
+
+def _ray_box_interval(
+    origins: Float[Tensor, "r 3"], directions: Float[Tensor, "r 3"], aabb: Float[Tensor, "6"]
+) -> tuple[Float[Tensor, "r"], Float[Tensor, "r"]]:
+    safe = torch.where(directions.abs() < 1e-12, torch.full_like(directions, 1e-12), directions)
+    to_low = (aabb[:3] - origins) / safe
+    to_high = (aabb[3:] - origins) / safe
+    t_near = torch.minimum(to_low, to_high).amax(dim=-1)
+    t_far = torch.maximum(to_low, to_high).amin(dim=-1)
+    return t_near, t_far
+
+
+def occupied(binary: Bool[Tensor, "x y z"], aabb: Float[Tensor, "6"], points: Float[Tensor, "n 3"]) -> Bool[Tensor, "n"]:
+    resolution = torch.tensor(binary.shape, device=points.device)
+    cell = ((points - aabb[:3]) / (aabb[3:] - aabb[:3]) * resolution).floor().long()
+    inside = ((cell >= 0) & (cell < resolution)).all(dim=-1)
+    cell = torch.minimum(cell.clamp(min=0), resolution - 1)
+    return inside & binary[cell[:, 0], cell[:, 1], cell[:, 2]]
+
+
+def march_rays_reference(
+    binary: Bool[Tensor, "x y z"],
+    aabb: Float[Tensor, "6"],
+    origins: Float[Tensor, "r 3"],
+    directions: Float[Tensor, "r 3"],
+    step_size: float,
+    near_plane: float,
+    far_plane: float,
+    stratified: bool,
+    sigma_fn: Optional[SigmaFn] = None,
+    alpha_threshold: float = 0.0,
+) -> tuple[Int[Tensor, "s"], Float[Tensor, "s"], Float[Tensor, "s"]]:
+    """Fixed steps from where each ray enters the box; keeps steps whose midpoint lies in an occupied cell."""
+    t_near, t_far = _ray_box_interval(origins, directions, aabb)
+    t_near = t_near.clamp(min=near_plane)
+    t_far = t_far.clamp(max=far_plane)
+    span = (t_far - t_near).clamp(min=0)
+    num_steps = int(torch.ceil(span.max() / step_size).item()) if span.numel() else 0
+    steps = torch.arange(num_steps, device=origins.device, dtype=origins.dtype)  # [T]
+    t_starts = t_near[:, None] + step_size * steps[None]  # [R, T]
+    if stratified:
+        t_starts = t_starts + torch.rand_like(t_near)[:, None] * step_size
+    t_ends = t_starts + step_size
+    midpoints = origins[:, None] + directions[:, None] * ((t_starts + t_ends) / 2)[..., None]  # [R, T, 3]
+    keep = (t_ends <= t_far[:, None]) & occupied(binary, aabb, midpoints.reshape(-1, 3)).reshape(t_starts.shape)
+    ray_indices, step_indices = torch.nonzero(keep, as_tuple=True)
+    t_starts, t_ends = t_starts[ray_indices, step_indices], t_ends[ray_indices, step_indices]
+    if sigma_fn is not None and ray_indices.numel():
+        sigmas = sigma_fn(t_starts, t_ends, ray_indices)
+        visible = visible_samples_reference(
+            t_starts, t_ends, sigmas, ray_indices, origins.shape[0], alpha_threshold, EARLY_STOP_EPS
+        )
+        ray_indices, t_starts, t_ends = ray_indices[visible], t_starts[visible], t_ends[visible]
+    return ray_indices, t_starts, t_ends
+
+
+def march_rays(
+    estimator: OccGridEstimator,
+    origins: Float[Tensor, "r 3"],
+    directions: Float[Tensor, "r 3"],
+    step_size: float,
+    near_plane: float,
+    far_plane: float,
+    stratified: bool,
+    sigma_fn: Optional[SigmaFn] = None,
+    alpha_threshold: float = 0.0,
+) -> tuple[Int[Tensor, "s"], Float[Tensor, "s"], Float[Tensor, "s"]]:
+    """Packed samples (ray_indices, t_starts, t_ends): nerfacc's kernels on CUDA, the reference elsewhere."""
+    if origins.is_cuda:
+        return estimator.sampling(
+            origins, directions, sigma_fn=sigma_fn, near_plane=near_plane, far_plane=far_plane,
+            render_step_size=step_size, stratified=stratified, alpha_thre=alpha_threshold,
+            early_stop_eps=EARLY_STOP_EPS,
+        )
+    if estimator.binaries.shape[0] != 1:
+        raise NotImplementedError("the torch ray marcher supports single-level occupancy grids")
+    return march_rays_reference(
+        estimator.binaries[0], estimator.aabbs[0], origins, directions, step_size, near_plane, far_plane,
+        stratified, sigma_fn, alpha_threshold,
+    )

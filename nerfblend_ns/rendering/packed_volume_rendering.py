@@ -1,0 +1,63 @@
+"""Volume rendering of packed samples: samples of all rays in one flat list, sorted by ray.
+
+`ray_indices` [S] says which ray each sample belongs to, in ascending order (nerfacc's packing).
+"""
+
+import nerfacc
+import torch
+from jaxtyping import Float, Int
+from torch import Tensor
+
+
+def _exclusive_optical_depth(sigma_dt: Float[Tensor, "s"], ray_indices: Int[Tensor, "s"], n_rays: int) -> Float[Tensor, "s"]:
+    """Σ σ·Δt over the earlier samples of the same ray, via one global prefix sum.
+
+    The prefix sum runs in float64: over a million samples a float32 sum loses the per-ray
+    differences that the subtraction recovers.
+    """
+    inclusive = torch.cumsum(sigma_dt.double(), dim=0)  # [S]
+    exclusive = inclusive - sigma_dt.double()
+    counts = torch.bincount(ray_indices, minlength=n_rays)  # [R]
+    first_of_ray = torch.cumsum(counts, dim=0) - counts  # [R]
+    return (exclusive - exclusive[first_of_ray[ray_indices]]).to(sigma_dt.dtype)
+
+
+def render_weights_reference(
+    t_starts: Float[Tensor, "s"], t_ends: Float[Tensor, "s"], sigmas: Float[Tensor, "s"], ray_indices: Int[Tensor, "s"], n_rays: int
+) -> tuple[Float[Tensor, "s"], Float[Tensor, "s"], Float[Tensor, "s"]]:
+    """(weights, transmittance before the sample, alpha) of each sample; w = T·α, α = 1 − exp(−σΔt)."""
+    sigma_dt = sigmas * (t_ends - t_starts)
+    transmittance = torch.exp(-_exclusive_optical_depth(sigma_dt, ray_indices, n_rays))
+    alphas = 1.0 - torch.exp(-sigma_dt)
+    return transmittance * alphas, transmittance, alphas
+
+
+def render_weights(
+    t_starts: Float[Tensor, "s"], t_ends: Float[Tensor, "s"], sigmas: Float[Tensor, "s"], ray_indices: Int[Tensor, "s"], n_rays: int
+) -> Float[Tensor, "s"]:
+    if sigmas.is_cuda:
+        weights, _, _ = nerfacc.render_weight_from_density(t_starts, t_ends, sigmas, ray_indices=ray_indices, n_rays=n_rays)
+        return weights
+    return render_weights_reference(t_starts, t_ends, sigmas, ray_indices, n_rays)[0]
+
+
+def visible_samples_reference(
+    t_starts: Float[Tensor, "s"],
+    t_ends: Float[Tensor, "s"],
+    sigmas: Float[Tensor, "s"],
+    ray_indices: Int[Tensor, "s"],
+    n_rays: int,
+    alpha_threshold: float,
+    early_stop_eps: float,
+) -> Tensor:
+    """[S] bool: samples that are not nearly transparent and not hidden behind an opaque part of the ray."""
+    _, transmittance, alphas = render_weights_reference(t_starts, t_ends, sigmas, ray_indices, n_rays)
+    return (alphas >= alpha_threshold) & (transmittance >= early_stop_eps)
+
+
+def accumulate(
+    values: Float[Tensor, "s c"], weights: Float[Tensor, "s"], ray_indices: Int[Tensor, "s"], n_rays: int
+) -> Float[Tensor, "r c"]:
+    """Σ over each ray's samples of weight·value."""
+    out = torch.zeros(n_rays, values.shape[-1], dtype=values.dtype, device=values.device)
+    return out.index_add(0, ray_indices, weights[:, None] * values)
