@@ -119,7 +119,8 @@ def test_mask_is_head_and_the_rest_is_background(workspace: Path) -> None:
         # Every head pixel's ray passes within the format's 0.16 m head radius of the origin.
         pose = np.array(frame["transform_matrix"])
         rows, cols = np.nonzero(mask)
-        local = np.stack([(cols + 0.5 - meta["cx"]) / meta["fx"], (meta["cy"] - rows - 0.5) / meta["fy"], -np.ones(len(rows))], 1)
+        x, y = (cols + 0.5 - meta["cx"]) / meta["fx"], (meta["cy"] - rows - 0.5) / meta["fy"]
+        local = np.stack([x, y, -np.ones(len(rows))], 1)  # [P, 3]
         dirs = local @ pose[:3, :3].T
         dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
         centre = pose[:3, 3]
