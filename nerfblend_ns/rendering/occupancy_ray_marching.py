@@ -59,7 +59,7 @@ def march_rays_reference(
         t_starts = t_starts + torch.rand_like(t_near)[:, None] * step_size
     t_ends = t_starts + step_size
     midpoints = origins[:, None] + directions[:, None] * ((t_starts + t_ends) / 2)[..., None]  # [R, T, 3]
-    keep = (t_ends <= t_far[:, None]) & occupied(binary, aabb, midpoints.reshape(-1, 3)).reshape(t_starts.shape)
+    keep = ((t_starts + t_ends) / 2 < t_far[:, None]) & occupied(binary, aabb, midpoints.reshape(-1, 3)).reshape(t_starts.shape)
     ray_indices, step_indices = torch.nonzero(keep, as_tuple=True)
     t_starts, t_ends = t_starts[ray_indices, step_indices], t_ends[ray_indices, step_indices]
     if sigma_fn is not None and ray_indices.numel():

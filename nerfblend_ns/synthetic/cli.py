@@ -46,17 +46,21 @@ class SyntheticConfig:
     """Also write into a non-empty folder this tool did not make (its other files are kept)."""
 
 
-class DestinationRefused(Exception):
-    """The output folder holds files that this tool did not write."""
+class SyntheticWorkspaceError(Exception):
+    """Settings out of range, or an output folder holding files that this tool did not write."""
 
 
-def _check_destination(config: SyntheticConfig) -> None:
+def _check_request(config: SyntheticConfig) -> None:
+    if config.num_frames < 1 or config.resolution < 16:
+        raise SyntheticWorkspaceError(
+            f"need num_frames ≥ 1 and resolution ≥ 16, got {config.num_frames} and {config.resolution}"
+        )
     out = config.output_dir
     if out.exists() and not out.is_dir():
-        raise DestinationRefused(f"{out} exists and is not a folder")
+        raise SyntheticWorkspaceError(f"{out} exists and is not a folder")
     if config.overwrite or not out.exists() or (out / MARKER_FILE).is_file() or not any(out.iterdir()):
         return
-    raise DestinationRefused(
+    raise SyntheticWorkspaceError(
         f"refusing to write into {out}: it is not empty and was not made by nerfblend-synthetic; "
         "choose another --output-dir or pass --overwrite (files not named by the workspace are kept)"
     )
@@ -80,11 +84,27 @@ def _write_png(path: Path, pixels: np.ndarray) -> None:
         raise OSError(f"could not write {path}")
 
 
+def _write_frame(out: Path, index: int, expression: np.ndarray, camera: PinholeCamera) -> Dict:
+    """Renders one frame into out and returns its transforms.json entry."""
+    render = render_head(expression, camera)
+    frame = {
+        "file_path": f"images/{index:05d}.png",
+        "mask_path": f"masks/{index:05d}.png",
+        "transform_matrix": camera.camera_to_world.tolist(),
+        "expression": expression.tolist(),
+    }
+    _write_png(out / frame["file_path"], cv2.cvtColor(render.rgb, cv2.COLOR_RGB2BGR))
+    _write_png(out / frame["mask_path"], render.mask.astype(np.uint8) * 255)
+    for key, points in (("mouth_rect", mouth_points(expression)), ("face_rect", face_points(expression))):
+        rect = camera.pixel_rect(points)
+        if rect is not None:  # the format makes rects optional; an off-image one has no pixels
+            frame[key] = list(rect)
+    return frame
+
+
 def write_synthetic_workspace(config: SyntheticConfig, on_frame: Optional[Callable[[], None]] = None) -> Path:
     """Renders the clip into config.output_dir and returns the path of its transforms.json."""
-    if config.num_frames < 1 or config.resolution < 16:
-        raise ValueError(f"need num_frames ≥ 1 and resolution ≥ 16, got {config.num_frames} and {config.resolution}")
-    _check_destination(config)
+    _check_request(config)
     out = config.output_dir
     stale = set(_earlier_frame_files(out))
     for folder in ("images", "masks"):
@@ -95,20 +115,7 @@ def write_synthetic_workspace(config: SyntheticConfig, on_frame: Optional[Callab
     frames: List[Dict] = []
     intrinsics = PinholeCamera.square(config.resolution, np.eye(4))
     for index, (expression, pose) in enumerate(zip(clip.expressions, clip.camera_to_world)):
-        camera = replace(intrinsics, camera_to_world=pose)
-        render = render_head(expression, camera)
-        frame = {
-            "file_path": f"images/{index:05d}.png",
-            "mask_path": f"masks/{index:05d}.png",
-            "transform_matrix": pose.tolist(),
-            "expression": expression.tolist(),
-        }
-        _write_png(out / frame["file_path"], cv2.cvtColor(render.rgb, cv2.COLOR_RGB2BGR))
-        _write_png(out / frame["mask_path"], render.mask.astype(np.uint8) * 255)
-        for key, points in (("mouth_rect", mouth_points(expression)), ("face_rect", face_points(expression))):
-            rect = camera.pixel_rect(points)
-            if rect is not None:
-                frame[key] = list(rect)
+        frame = _write_frame(out, index, expression, replace(intrinsics, camera_to_world=pose))
         frames.append(frame)
         stale -= {frame["file_path"], frame["mask_path"]}
         if on_frame is not None:
@@ -129,12 +136,12 @@ def write_synthetic_workspace(config: SyntheticConfig, on_frame: Optional[Callab
 
 def entrypoint() -> None:
     config = tyro.cli(SyntheticConfig)
-    console = Console()
     try:
-        with Progress(console=console, transient=True) as progress:
+        _check_request(config)  # before the progress bar, so a refusal is all that prints
+        with Progress(transient=True) as progress:
             task = progress.add_task("rendering frames", total=config.num_frames)
             transforms = write_synthetic_workspace(config, on_frame=lambda: progress.advance(task))
-    except (DestinationRefused, ValueError) as error:
-        console.print(Text(f"error: {error}", style="red"))
+    except SyntheticWorkspaceError as error:
+        Console(stderr=True).print(Text(f"error: {error}", style="red"))
         raise SystemExit(2) from None
-    console.print(Text(f"wrote {config.num_frames} frames of a synthetic head workspace to {transforms.parent}"))
+    Console().print(Text(f"wrote {config.num_frames} frames of a synthetic head workspace to {transforms.parent}"))

@@ -180,6 +180,7 @@ def test_points_outside_unit_cube_encode_to_zero():
     assert torch.all(encoding.tables.grad == 0)
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_matches_cpu():
     torch.manual_seed(0)

@@ -184,6 +184,6 @@ def test_cli_refuses_a_foreign_folder_without_touching_it(
     with pytest.raises(SystemExit) as exit_info:
         _run_cli(monkeypatch, "--output-dir", str(out), "--num-frames", "2", "--resolution", "32")
     assert exit_info.value.code != 0
-    assert str(out) in capsys.readouterr().out.replace("\n", "")
+    assert str(out) in capsys.readouterr().err.replace("\n", "")
     assert [path.name for path in out.iterdir()] == ["transforms.json"]
     assert (out / "transforms.json").read_text() == "my own data"
