@@ -1,0 +1,86 @@
+"""The model end to end on a toy scene: two frames that differ only by their coefficient."""
+
+from types import SimpleNamespace
+
+import torch
+from nerfstudio.cameras.rays import RayBundle
+from nerfstudio.data.scene_box import SceneBox
+from nerfstudio.engine.callbacks import TrainingCallbackAttributes
+
+from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig
+from nerfblend_ns.models.loss_schedule import LossScheduleConfig
+from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
+
+COLOURS = torch.tensor([[0.9, 0.1, 0.1], [0.1, 0.2, 0.9]])  # frame 0 red, frame 1 blue
+
+
+def _model():
+    config = NerfBlendModelConfig(
+        grid=BlendedHashGridConfig(num_levels=4, log2_hashmap_size=10, max_resolution=64),
+        decoder=DecoderConfig(hidden_dim=32, num_layers=2, geometry_features=8, color_hidden_dim=16),
+        losses=LossScheduleConfig(mask_stage_end=60, patch_stage_start=10**9),
+        occupancy_resolution=16, occupancy_update_interval=8, occupancy_warmup_steps=32,
+        render_step_size=0.04, perceptual_loss="off",
+    )
+    expressions = torch.tensor([[0.0], [1.0]])
+    metadata = {"expression_names": ["open"], "expr_min": expressions.min(0).values,
+                "expr_max": expressions.max(0).values, "expressions": expressions}
+    return config.setup(scene_box=SceneBox(torch.tensor([[-1.0] * 3, [1.0] * 3])), num_train_data=2, metadata=metadata)
+
+
+def _rays(generator: torch.Generator, frame: int, count: int):
+    xy = torch.rand(count, 2, generator=generator) * 1.6 - 0.8
+    origins = torch.cat([xy, torch.full((count, 1), 3.0)], dim=1)
+    bundle = RayBundle(
+        origins=origins, directions=torch.tensor([[0.0, 0.0, -1.0]]).expand(count, 3).contiguous(),
+        pixel_area=torch.ones(count, 1), metadata={"expr": torch.full((count, 1), float(frame))},
+    )
+    mask = (xy.norm(dim=1, keepdim=True) < 0.5).float()  # [N, 1] a disc seen from the front
+    batch = {"image": mask * COLOURS[frame] + (1 - mask), "head_mask": mask, "background": torch.rand(count, 3, generator=generator)}
+    return bundle, batch
+
+
+def _cat(bundles):
+    return RayBundle(
+        origins=torch.cat([b.origins for b in bundles]), directions=torch.cat([b.directions for b in bundles]),
+        pixel_area=torch.cat([b.pixel_area for b in bundles]), metadata={"expr": torch.cat([b.metadata["expr"] for b in bundles])},
+    )
+
+
+def test_each_frame_is_reproduced_best_by_its_own_coefficients():
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    model = _model()
+    model.train()
+    attributes = TrainingCallbackAttributes(optimizers=None, grad_scaler=None, pipeline=SimpleNamespace(datamanager=SimpleNamespace()), trainer=None)
+    callbacks = model.get_training_callbacks(attributes)
+    groups = model.get_param_groups()
+    optimizer = torch.optim.Adam([{"params": groups["encoding"]}, {"params": groups["mlp"]}], lr=1e-2, eps=1e-15)
+    for step in range(150):
+        for callback in callbacks:
+            callback.run_callback_at_location(step, callback.where_to_run[0])
+        parts = [_rays(generator, frame, 256) for frame in (0, 1)]
+        bundle = _cat([part[0] for part in parts])
+        batch = {key: torch.cat([part[1][key] for part in parts]) for key in parts[0][1]}
+        losses = model.get_loss_dict(model(bundle), batch)
+        optimizer.zero_grad()
+        sum(losses.values()).backward()
+        optimizer.step()
+    assert "mask_l1" not in losses  # the first stage ended at step 60
+
+    model.eval()
+    with torch.no_grad():
+        for frame in (0, 1):
+            bundle, batch = _rays(generator, frame, 512)
+            own = (model(bundle)["rgb"] - batch["image"]).abs().mean()
+            bundle.metadata["expr"] = 1.0 - bundle.metadata["expr"]
+            other = (model(bundle)["rgb"] - batch["image"]).abs().mean()
+            assert own < 0.06, f"frame {frame}: L1 {own:.3f} with its own coefficient"
+            assert other > 2 * own, f"frame {frame}: L1 {own:.3f} own vs {other:.3f} other"
+
+
+def test_coefficients_are_clamped_to_the_training_range():
+    model = _model()
+    assert model.prepare_expressions(torch.tensor([[-3.0], [0.5], [7.0]])).flatten().tolist() == [0.0, 0.5, 1.0]
+    model.config.clamp_expressions = False
+    assert model.prepare_expressions(torch.tensor([[7.0]])).item() == 7.0
