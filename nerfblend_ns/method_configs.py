@@ -53,7 +53,7 @@ nerfblend_method = MethodSpecification(
         machine=_machine(),
         pipeline=VanillaPipelineConfig(
             datamanager=NerfBlendDataManagerConfig(),
-            model=NerfBlendModelConfig(eval_num_rays_per_chunk=1 << 15),
+            model=NerfBlendModelConfig(occupancy_update_interval=32, eval_num_rays_per_chunk=1 << 15),
         ),
         optimizers=_optimizers(encoding_lr=1e-2, mlp_lr=1e-3, steps=PAPER_STEPS),
         viewer=ViewerConfig(num_rays_per_chunk=1 << 15),
@@ -62,7 +62,7 @@ nerfblend_method = MethodSpecification(
     description="NeRFBlendShape head avatar driven by expression coefficients (paper configuration, GPU).",
 )
 
-SMALL_STEPS = 60
+SMALL_STEPS = 300
 
 nerfblend_small_method = MethodSpecification(
     config=TrainerConfig(
@@ -70,7 +70,7 @@ nerfblend_small_method = MethodSpecification(
         steps_per_eval_batch=20,
         steps_per_eval_image=1000,
         steps_per_eval_all_images=100000,
-        steps_per_save=30,
+        steps_per_save=100,
         max_num_iterations=SMALL_STEPS,
         machine=_machine(),
         pipeline=VanillaPipelineConfig(
@@ -78,7 +78,7 @@ nerfblend_small_method = MethodSpecification(
             model=NerfBlendModelConfig(
                 grid=BlendedHashGridConfig(num_levels=8, log2_hashmap_size=12, max_resolution=256),
                 decoder=DecoderConfig(hidden_dim=32, geometry_features=15, color_hidden_dim=32),
-                losses=LossScheduleConfig(mask_stage_end=20, patch_stage_start=40),
+                losses=LossScheduleConfig(mask_stage_end=150, patch_stage_start=250),
                 occupancy_resolution=32,
                 occupancy_update_interval=8,
                 occupancy_warmup_steps=16,
@@ -86,7 +86,7 @@ nerfblend_small_method = MethodSpecification(
                 eval_num_rays_per_chunk=1 << 13,
             ),
         ),
-        optimizers=_optimizers(encoding_lr=1e-2, mlp_lr=1e-2, steps=SMALL_STEPS),
+        optimizers=_optimizers(encoding_lr=1e-2, mlp_lr=1e-3, steps=SMALL_STEPS),
         viewer=ViewerConfig(num_rays_per_chunk=1 << 13),
         vis="viewer",
     ),

@@ -37,7 +37,7 @@ class HeadDataset(InputDataset):
         return self._rescaled(read_rgb(self.image_filenames[image_idx]), cv2.INTER_AREA)
 
     def get_head_mask(self, image_idx: int) -> Bool[np.ndarray, "h w"]:
-        mask = read_head_mask(self.mask_filenames[image_idx], self.mask_encoding).view(np.uint8)
+        mask = read_head_mask(self.mask_filenames[image_idx], self.mask_encoding, self.metadata["background_filename"]).view(np.uint8)
         return self._rescaled(mask, cv2.INTER_NEAREST).view(bool)
 
     def get_metadata(self, data: Dict) -> Dict[str, Float[Tensor, "h w 1"]]:

@@ -1,7 +1,7 @@
 """Checks and reads a frame's image and head mask, naming the file in every error."""
 
 from pathlib import Path
-from typing import Tuple
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
@@ -12,33 +12,47 @@ from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 
 PARSING_HEAD_BGR = (255, 0, 0)
 """Head pixels in face-parsing images are RGB (0, 0, 255), read by OpenCV as BGR."""
+PARSING_RED_NOT_HEAD = (0, 90)
+"""Red-channel class codes of red-coded face parsing that are not head: background and clothing."""
+DIFFERENCE_THRESHOLD = 30
+"""Per-channel difference to the background (of 255) above which a pixel is foreground: video
+compression noise on a static background stays below it, skin and hair against a wall rise above."""
+CLEANUP_FRACTION = 1 / 64
+"""Side of the morphological cleanup kernel as a fraction of the shorter image side."""
 
 
-def image_size(path: Path) -> Tuple[int, int]:
-    """(width, height) from the file header, without decoding the pixels."""
+def _header(path: Path) -> Tuple[Tuple[int, int], Tuple[str, ...]]:
+    """(width, height) and channel names from the file header, without decoding the pixels."""
     if not path.is_file():
         raise WorkspaceError(path, "image file not found")
     try:
         with Image.open(path) as image:
-            return image.size
+            return image.size, image.getbands()
     except (UnidentifiedImageError, OSError) as error:
         raise WorkspaceError(path, f"unreadable image ({error})") from None
 
 
-def read_head_mask(path: Path, encoding: MaskEncoding) -> np.ndarray:
-    """Boolean head mask [H, W]; an empty mask is an error, as no head frame has one."""
+def image_size(path: Path) -> Tuple[int, int]:
+    """(width, height) from the file header, without decoding the pixels."""
+    return _header(path)[0]
+
+
+def has_alpha(path: Path) -> bool:
+    """Whether the image stores an alpha channel, from the file header."""
+    return "A" in _header(path)[1]
+
+
+def read_head_mask(path: Path, encoding: MaskEncoding, background: Optional[Path] = None) -> np.ndarray:
+    """Boolean head mask [H, W]; an empty mask is an error, as no head frame has one.
+
+    `background` is the sequence's static background image, which `background-difference` compares to.
+    """
     if not path.is_file():
         raise WorkspaceError(path, "mask file not found")
-    if encoding == "parsing":
-        pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)  # [H, W, 3] BGR
-        mask = None if pixels is None else np.all(pixels == PARSING_HEAD_BGR, axis=-1)
+    if encoding == "background-difference":
+        mask = _differs_from_background(path, background)
     else:
-        pixels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-        if pixels is not None and pixels.ndim == 3:
-            pixels = pixels[..., 2] if pixels.shape[-1] >= 3 else pixels[..., 0]
-        mask = None if pixels is None else pixels > (127 if pixels.dtype == np.uint8 else 32767)
-    if mask is None:
-        raise WorkspaceError(path, "unreadable mask image")
+        mask = _DECODERS[encoding](path)
     if not mask.any():
         raise WorkspaceError(path, "mask is empty (no head pixel)")
     return mask
@@ -50,3 +64,71 @@ def read_rgb(path: Path) -> np.ndarray:
     if pixels is None:
         raise WorkspaceError(path, "unreadable image" if path.is_file() else "image file not found")
     return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+
+
+def _read_mask_pixels(path: Path, flags: int) -> np.ndarray:
+    pixels = cv2.imread(str(path), flags)
+    if pixels is None:
+        raise WorkspaceError(path, "unreadable mask image")
+    return pixels
+
+
+def _above_half(channel: np.ndarray) -> np.ndarray:
+    return channel > (127 if channel.dtype == np.uint8 else 32767)
+
+
+def _gray(path: Path) -> np.ndarray:
+    pixels = _read_mask_pixels(path, cv2.IMREAD_UNCHANGED)
+    if pixels.ndim == 3:
+        pixels = pixels[..., 2] if pixels.shape[-1] >= 3 else pixels[..., 0]
+    return _above_half(pixels)
+
+
+def _parsing(path: Path) -> np.ndarray:
+    return np.all(_read_mask_pixels(path, cv2.IMREAD_COLOR) == PARSING_HEAD_BGR, axis=-1)
+
+
+def _parsing_red(path: Path) -> np.ndarray:
+    return ~np.isin(_read_mask_pixels(path, cv2.IMREAD_COLOR)[..., 2], PARSING_RED_NOT_HEAD)
+
+
+def _alpha(path: Path) -> np.ndarray:
+    pixels = _read_mask_pixels(path, cv2.IMREAD_UNCHANGED)
+    if pixels.ndim != 3 or pixels.shape[-1] != 4:
+        raise WorkspaceError(path, "image has no alpha channel to take the head mask from")
+    return _above_half(pixels[..., 3])
+
+
+_DECODERS = {"gray": _gray, "parsing": _parsing, "parsing-red": _parsing_red, "alpha": _alpha}
+
+
+def _differs_from_background(path: Path, background: Optional[Path]) -> np.ndarray:
+    """The largest region that differs from the static background, cleaned of speckles, its holes filled.
+
+    It is the whole person in front of the background: neck and shoulders belong to it as much as the head.
+    """
+    if background is None:
+        raise WorkspaceError(path, "a background-difference mask needs the sequence's background image")
+    image = read_rgb(path)  # [H, W, 3]
+    plate = read_rgb(background)
+    if plate.shape != image.shape:
+        plate = cv2.resize(plate, image.shape[1::-1], interpolation=cv2.INTER_AREA)
+    differs = (np.abs(image.astype(np.int16) - plate).max(axis=-1) > DIFFERENCE_THRESHOLD).astype(np.uint8)
+    side = max(3, int(min(image.shape[:2]) * CLEANUP_FRACTION) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    differs = cv2.morphologyEx(cv2.morphologyEx(differs, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
+    return _fill_holes(_largest_component(differs))
+
+
+def _largest_component(mask: np.ndarray) -> np.ndarray:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count < 2:
+        return np.zeros(mask.shape, bool)
+    return labels == 1 + np.argmax(stats[1:, cv2.CC_STAT_AREA])
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Adds the background regions that do not reach the image border (skin the colour of the wall)."""
+    _, labels = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)
+    outside = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return mask | ~np.isin(labels, outside)

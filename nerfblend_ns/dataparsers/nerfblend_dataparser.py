@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Type
+from typing import Dict, List, Optional, Type
 
 import numpy as np
 import torch
@@ -25,11 +25,12 @@ class NerfBlendDataParserConfig(DataParserConfig):
 
     _target: Type = field(default_factory=lambda: NerfBlendDataParser)
     data: Path = Path("data/demo")
-    """Data folder: a nerfblend tracked workspace or a subject of the NeRFBlendShape release."""
+    """Data folder: a nerfblend tracked workspace, or a subject of the NeRFBlendShape release, INSTA or NerFACE."""
     layout: LayoutName = "auto"
     """On-disk layout of the data folder; auto detects it."""
     test_frames: Optional[int] = None
-    """Frames at the end of the video held out for testing (default: the layout's own count, else test-fraction)."""
+    """Frames at the end of the video held out for testing (default: the layout's own count, else test-fraction).
+    Data published with its splits (INSTA, NerFACE) keeps them; this, test-fraction and val-frames do not apply."""
     test_fraction: float = 0.125
     """Fraction of the video, at its end, held out for testing when no count is set."""
     val_frames: int = 8
@@ -52,17 +53,13 @@ class NerfBlendDataParser(DataParser):
     def _generate_dataparser_outputs(self, split: str = "train", **kwargs) -> DataparserOutputs:
         sequence = read_sequence(self.config.data, self.config.layout)
         CONSOLE.print(f"[bold]nerfblend-data[/bold]: {self.config.data} read as layout '{sequence.layout}'")
-        test_frames = self.config.test_frames
-        if test_frames is None and (sequence.default_test_frames or 0) < len(sequence.frames):
-            test_frames = sequence.default_test_frames  # a short clip of a long-video layout uses the fraction
-        splits = split_indices(len(sequence.frames), test_frames, self.config.test_fraction, self.config.val_frames)
+        splits = _splits(sequence, self.config)
         if split not in splits:
             raise ValueError(f"unknown split '{split}', expected one of {', '.join(splits)}")
         for name in ("train", split):
             if len(splits[name]) == 0:
-                raise WorkspaceError(
-                    sequence.source, f"the {name} split is empty ({len(sequence.frames)} frames, test-frames/test-fraction leave none)"
-                )
+                cause = "as published" if sequence.predefined_splits else "test-frames/test-fraction leave none"
+                raise WorkspaceError(sequence.source, f"the {name} split is empty ({len(sequence.frames)} frames, {cause})")
         frames = [sequence.frames[i] for i in splits[split]]
         for frame in frames:
             _check_frame_files(frame, sequence)
@@ -90,12 +87,23 @@ class NerfBlendDataParser(DataParser):
         )
 
 
+def _splits(sequence: TrackedSequence, config: NerfBlendDataParserConfig) -> Dict[str, np.ndarray]:
+    """Frame indices per split: the data's published splits where it has them, else the end of the video."""
+    if sequence.predefined_splits is not None:
+        CONSOLE.print("[bold]nerfblend-data[/bold]: using the train/val/test splits published with the data")
+        return {name: np.asarray(indices, dtype=np.int64) for name, indices in sequence.predefined_splits.items()}
+    test_frames = config.test_frames
+    if test_frames is None and (sequence.default_test_frames or 0) < len(sequence.frames):
+        test_frames = sequence.default_test_frames  # a short clip of a long-video layout uses the fraction
+    return split_indices(len(sequence.frames), test_frames, config.test_fraction, config.val_frames)
+
+
 def _check_frame_files(frame: FrameRecord, sequence: TrackedSequence) -> None:
     expected = (frame.intrinsics.width, frame.intrinsics.height)
     found = image_size(frame.image_path)
     if found != expected:
         raise WorkspaceError(frame.image_path, f"image is {found[0]}×{found[1]}, {sequence.source.name} says {expected[0]}×{expected[1]}")
-    mask = read_head_mask(frame.mask_path, sequence.mask_encoding)
+    mask = read_head_mask(frame.mask_path, sequence.mask_encoding, sequence.background_path)
     if mask.shape[::-1] != expected:
         raise WorkspaceError(frame.mask_path, f"mask is {mask.shape[1]}×{mask.shape[0]}, its image is {expected[0]}×{expected[1]}")
 
@@ -122,5 +130,5 @@ def _cameras(frames: List[FrameRecord], scale: float) -> Cameras:
 
 nerfblend_dataparser = DataParserSpecification(
     config=NerfBlendDataParserConfig(),
-    description="Tracked head videos with per-frame expression coefficients (nerfblend workspace or NeRFBlendShape release).",
+    description="Tracked head videos with per-frame expression coefficients (nerfblend workspace, NeRFBlendShape release, INSTA, NerFACE).",
 )

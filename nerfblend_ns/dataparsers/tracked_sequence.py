@@ -2,15 +2,22 @@
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Literal, Optional, Tuple
+from typing import Dict, List, Literal, Optional, Tuple
 
 import numpy as np
 
 Rect = Tuple[float, float, float, float]
 """[x0, y0, x1, y1] in pixels, origin at the top-left image corner."""
 
-MaskEncoding = Literal["gray", "parsing"]
-"""`gray`: 8-bit mask, > 127 is head. `parsing`: face-parsing colours, head pixels RGB (0, 0, 255)."""
+MaskEncoding = Literal["gray", "parsing", "parsing-red", "alpha", "background-difference"]
+"""How a frame's `mask_path` holds its head mask.
+
+`gray`: 8-bit mask, > 127 is head. `parsing`: face-parsing colours, head pixels RGB (0, 0, 255).
+`parsing-red`: face-parsing classes coded in the red channel, 0 is background and 90 clothing, any
+other value is head. `alpha`: the path is the frame's RGBA image, alpha > 127 is head.
+`background-difference`: the path is the frame's image; the head is what differs from the
+sequence's static background image.
+"""
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class TrackedSequence:
     background_path: Optional[Path] = None
     default_test_frames: Optional[int] = None
     """Test-split size the layout's own release uses, if it has one."""
+    predefined_splits: Optional[Dict[str, List[int]]] = None
+    """Indices into `frames` of each split (train, val, test) where the data is published with its splits."""
 
     @property
     def num_expressions(self) -> int:

@@ -51,7 +51,8 @@ class NerfBlendModelConfig(ModelConfig):
     render_step_size: Optional[float] = None
     """Marching step in scene units (default: box diagonal / 1000)."""
     alpha_threshold: float = 0.01
-    """Samples with opacity below this are skipped while marching."""
+    """Samples with opacity below this are skipped when rendering; training keeps them, so that a field
+    that became transparent everywhere still gets gradients."""
     near_plane: float = 0.05
     """Nearest distance from the camera at which samples are taken."""
     far_plane: float = 1000.0
@@ -78,7 +79,7 @@ class NerfBlendModel(Model):
         self.register_buffer("expr_max", metadata["expr_max"].float().clone())
         self.register_buffer("train_expressions", metadata["expressions"].float().clone())
         aabb = self.scene_box.aabb.float()
-        self.field = NerfBlendField(aabb, len(self.expression_names), self.config.grid, self.config.decoder)
+        self.field = self.build_field(aabb, len(self.expression_names))
         self.occupancy_grid = OccGridEstimator(
             roi_aabb=aabb.flatten(), resolution=self.config.occupancy_resolution, levels=1
         )
@@ -90,6 +91,10 @@ class NerfBlendModel(Model):
         # Kept out of the module tree: frozen weights do not belong in checkpoints or optimisers,
         # and a checkpoint must load on a machine without them.
         object.__setattr__(self, "perceptual", perceptual)
+
+    def build_field(self, aabb: Float[Tensor, "2 3"], num_expressions: int) -> NerfBlendField:
+        """The radiance field; variants of the method override this with a field of the same interface."""
+        return NerfBlendField(aabb, num_expressions, self.config.grid, self.config.decoder)
 
     def get_param_groups(self) -> Dict[str, List[Parameter]]:
         encoding = list(self.field.encoding.parameters())
@@ -151,7 +156,8 @@ class NerfBlendModel(Model):
         with torch.no_grad():
             ray_indices, t_starts, t_ends = march_rays(
                 self.occupancy_grid, origins, directions, self.step_size, self.config.near_plane, self.config.far_plane,
-                stratified=self.training, sigma_fn=sigma_fn, alpha_threshold=self.config.alpha_threshold,
+                stratified=self.training, sigma_fn=sigma_fn,
+                alpha_threshold=0.0 if self.training else self.config.alpha_threshold,
             )
         rgb, density = self.field(
             midpoints(t_starts, t_ends, ray_indices), directions[ray_indices], tables, frame_of_ray[ray_indices]

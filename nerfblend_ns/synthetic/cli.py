@@ -145,3 +145,7 @@ def entrypoint() -> None:
         Console(stderr=True).print(Text(f"error: {error}", style="red"))
         raise SystemExit(2) from None
     Console().print(Text(f"wrote {config.num_frames} frames of a synthetic head workspace to {transforms.parent}"))
+
+
+if __name__ == "__main__":
+    entrypoint()

@@ -1,0 +1,1 @@
+"""Measurements of training and rendering, shared by the benchmark scripts."""

@@ -1,0 +1,107 @@
+"""`nerfblend-process-video`: track a raw video into a nerfblend workspace (docs/workspace-format.md)."""
+
+from typing import Any, Dict, Optional
+
+import tyro
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from nerfblend_ns.tracking.errors import TrackingError
+from nerfblend_ns.tracking.process_video import process_video
+from nerfblend_ns.tracking.run_config import ProcessVideoConfig
+
+
+class FrameRateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:.1f} frames/s" if task.speed else "", style="progress.data.speed")
+
+
+class RichProgress:
+    """Progress bar of the tracking pass, with the frame rate."""
+
+    def __init__(self, progress: Progress):
+        self._progress = progress
+        self._task: Optional[TaskID] = None
+
+    def start(self, stage: str, total: int) -> None:
+        self._task = self._progress.add_task(stage, total=total)
+
+    def advance(self) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task)
+
+
+_JITTER_FIELDS = (
+    ("rotation", "rotation_deg_rms", 3, "°"),
+    ("its change (jitter)", "rotation_second_difference_deg_rms", 3, "°"),
+    ("head centre", "translation_mm_rms", 2, "mm"),
+)
+
+
+def _summary(report: Dict[str, Any]) -> str:
+    raw, smoothed = report["pose_jitter"]["raw"], report["pose_jitter"]["smoothed"]
+    coverage = report["mask_coverage"]
+    rate = report["frames_per_second"]
+    lines = [
+        f"tracked {report['tracked_frames']}/{report['selected_frames']} frames ({report['tracked_fraction']:.1%}); "
+        f"{report['reused_cached_frames']} reused from the cache"
+        + (f", {report['newly_tracked_frames']} tracked at {rate:.1f} frames/s" if rate else ""),
+        "pose change frame to frame (RMS, raw → smoothed): "
+        + ", ".join(
+            f"{label} {raw[key]:.{digits}f} → {smoothed[key]:.{digits}f} {unit}"
+            for label, key, digits, unit in _JITTER_FIELDS
+        ),
+        f"head mask coverage: mean {coverage['mean']:.1%}, min {coverage['min']:.1%}, max {coverage['max']:.1%}",
+    ]
+    if report["static_expression_names"]:
+        verb = "dropped" if report["dropped_expression_names"] else "kept (--drop-static-coefficients leaves them out)"
+        static = report["static_expression_names"]
+        lines.append(f"{len(static)} static coefficients, {verb}: {', '.join(static)}")
+    if report["failed_frames"]:
+        shown = ", ".join(f"{failure['video_frame']} ({failure['reason']})" for failure in report["failed_frames"][:10])
+        more = f" and {report['failed_count'] - 10} more" if report["failed_count"] > 10 else ""
+        lines.append(f"{report['failed_count']} frames not tracked, left out: {shown}{more}")
+    return "\n".join(lines)
+
+
+def entrypoint() -> None:
+    config = tyro.cli(ProcessVideoConfig)
+    console, errors = Console(), Console(stderr=True)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        FrameRateColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    try:
+        with Progress(*columns, console=console, transient=True) as progress:
+            report = process_video(config, RichProgress(progress), log=lambda message: console.print(Text(message)))
+    except TrackingError as error:
+        errors.print(Text(f"error: {error}", style="red"))
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        errors.print(
+            Text("interrupted: frames tracked so far are cached; run the same command again to resume", style="yellow")
+        )
+        raise SystemExit(130) from None
+    console.print(Text(_summary(report)))
+    console.print(
+        Text(f"workspace written to {config.output_dir} (transforms.json, tracking_report.json, contact_sheet.png)")
+    )
+
+
+if __name__ == "__main__":
+    entrypoint()

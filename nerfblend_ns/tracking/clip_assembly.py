@@ -1,0 +1,38 @@
+"""The tracked frames of a clip as a whole: poses in the head-fixed world, coefficients, smoothing."""
+
+from typing import List, Tuple
+
+import numpy as np
+
+from nerfblend_ns.tracking.expression_coefficients import ExpressionTable, from_blendshapes, static_columns
+from nerfblend_ns.tracking.head_pose import camera_to_world
+from nerfblend_ns.tracking.resume_cache import FrameRecord
+from nerfblend_ns.tracking.smoothing import SmoothingConfig, contiguous_runs, smooth_poses, smooth_values
+from nerfblend_ns.tracking.workspace_writer import TrackedClip
+
+
+def assemble_clip(
+    records: List[FrameRecord],
+    positions: np.ndarray,  # [N] place of each record among the selected frames
+    blendshape_names: List[str],
+    smoothing: SmoothingConfig,
+    rate_hz: float,
+    static_range: float,
+    drop_static: bool,
+) -> Tuple[TrackedClip, List[str]]:
+    """The tracked clip with smoothed poses and coefficients, and the names of the static coefficients.
+
+    Coefficients moving less than static_range over the clip are static; drop_static leaves them out.
+    """
+    raw_poses = np.stack([camera_to_world(record.face_to_camera) for record in records])  # [N, 4, 4]
+    raw = from_blendshapes(blendshape_names, np.stack([record.blendshapes for record in records]).astype(np.float64))
+    static = static_columns(raw, static_range)
+    static_names = [raw.names[column] for column in static]
+    if drop_static:
+        raw = raw.keep([column for column in range(len(raw.names)) if column not in static])
+    poses, values = raw_poses.copy(), raw.values.copy()
+    for run in contiguous_runs(positions):  # failed frames split the clip: nothing is smoothed across them
+        poses[run] = smooth_poses(raw_poses[run], smoothing, rate_hz)
+        values[run] = smooth_values(raw.values[run], smoothing, smoothing.expression_window, rate_hz)
+    smoothed = ExpressionTable(names=raw.names, values=np.clip(values, 0.0, 1.0))
+    return TrackedClip(records, raw_poses, poses, raw, smoothed), static_names

@@ -1,0 +1,254 @@
+"""Tracking a raw video into a nerfblend workspace: the steps of a run, in order.
+
+Nothing is written before every check has passed (video decodes, output folder may be used, model
+files found, a face is visible). Per-frame results are cached in the workspace as they are made, so
+an interrupted run resumes; smoothing, the coefficient choice and the summary files are recomputed
+from the cache on every run.
+"""
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
+
+import cv2
+import numpy as np
+
+from nerfblend_ns.tracking.atomic_files import write_json_atomically
+from nerfblend_ns.tracking.clip_assembly import assemble_clip
+from nerfblend_ns.tracking.contact_sheet import SheetFrame, sheet_positions, top_coefficient_lines, write_contact_sheet
+from nerfblend_ns.tracking.errors import TrackingError
+from nerfblend_ns.tracking.face_regions import mouth_rect
+from nerfblend_ns.tracking.face_tracker import FaceTracker
+from nerfblend_ns.tracking.frame_tracking import FrameSettings, FrameTracker
+from nerfblend_ns.tracking.head_crop import SquareCrop, plan_clip_crop
+from nerfblend_ns.tracking.head_pose import mediapipe_intrinsics
+from nerfblend_ns.tracking.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model
+from nerfblend_ns.tracking.output_guard import OWN_OUTPUTS, plan_output
+from nerfblend_ns.tracking.resume_cache import FrameRecord, TrackCache, VideoFingerprint
+from nerfblend_ns.tracking.run_config import ProcessVideoConfig, cache_settings, check_options
+from nerfblend_ns.tracking.run_report import clip_report, tracking_report
+from nerfblend_ns.tracking.selfie_segmenter import SelfieSegmenter
+from nerfblend_ns.tracking.smoothing import contiguous_runs
+from nerfblend_ns.tracking.video_frames import FrameSelection, VideoInfo, decode_frames, probe_video, select_frames
+from nerfblend_ns.tracking.workspace_writer import TrackedClip, transforms_document
+
+TOOL_NAME = "nerfblend-process-video"
+Log = Callable[[str], None]
+
+
+class ProgressReporter(Protocol):
+    def start(self, stage: str, total: int) -> None: ...
+
+    def advance(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, stage: str, total: int) -> None:
+        pass
+
+    def advance(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What a run settled on before writing anything."""
+
+    info: VideoInfo
+    indices: np.ndarray
+    """[N] video frames to track."""
+    fingerprint: VideoFingerprint
+    settings: Dict[str, Any]
+    models: Dict[str, Path]
+    crop: SquareCrop
+    blendshape_names: List[str]
+    discard_earlier: bool
+
+
+def _models(config: ProcessVideoConfig, log: Log) -> Dict[str, Path]:
+    try:
+        return {
+            spec.file_name: resolve_model(spec, config.model_dir, config.model_cache_dir, not config.offline, log)
+            for spec in (FACE_LANDMARKER, SELFIE_SEGMENTER)
+        }
+    except ModelFileError as error:
+        raise TrackingError(str(error)) from None
+
+
+def _plan_crop(
+    config: ProcessVideoConfig, info: VideoInfo, indices: np.ndarray, landmarker: Path, log: Log
+) -> Tuple[SquareCrop, List[str]]:
+    """The clip's crop and MediaPipe's blendshape names, from faces found on sampled frames."""
+    count = min(config.crop_samples, len(indices))
+    samples = indices[np.unique(np.linspace(0, len(indices) - 1, count).round().astype(int))]
+    names: List[str] = []
+    with FaceTracker(landmarker, video=False) as tracker:
+
+        def find_face(rgb: np.ndarray) -> Optional[np.ndarray]:
+            face = tracker.track(rgb)
+            if face is None:
+                return None
+            names[:] = face.blendshape_names
+            return face.landmarks[:, :2]
+
+        frames = (cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) for _, frame in decode_frames(info.path, samples))
+        crop, found = plan_clip_crop(frames, find_face, info.width, info.height, config.crop_scale)
+    if crop is None:
+        raise TrackingError(
+            f"no face found in {info.path}: none of {len(samples)} frames sampled over the chosen range shows one "
+            "(searched the whole frame and windows down to a quarter of it)"
+        )
+    log(f"crop: {crop.side}×{crop.side} px at ({crop.x0}, {crop.y0}), from the face in {found}/{len(samples)} samples")
+    return crop, names
+
+
+def _prepare(config: ProcessVideoConfig, log: Log) -> _Run:
+    """Every check that can refuse the run, without writing to the output folder."""
+    check_options(config)
+    info = probe_video(config.video)
+    selection = FrameSelection(
+        every_nth=config.every_nth, start_s=config.start_s, end_s=config.end_s, max_frames=config.max_frames
+    )
+    indices = select_frames(info, selection)
+    fingerprint = VideoFingerprint.of(config.video)
+    settings = cache_settings(config)
+    plan = plan_output(config.output_dir, fingerprint, settings, config.overwrite)
+    models = _models(config, log)
+    if plan.reusable is not None:  # the crop stays that of the workspace, so its cached frames stay valid
+        crop, names = SquareCrop(**plan.reusable["crop"]), list(plan.reusable["blendshape_names"])
+    else:
+        crop, names = _plan_crop(config, info, indices, models[FACE_LANDMARKER.file_name], log)
+    if plan.note:
+        log(plan.note)
+    return _Run(info, indices, fingerprint, settings, models, crop, names, plan.discard_earlier)
+
+
+def _open_cache(config: ProcessVideoConfig, run: _Run, log: Log) -> TrackCache:
+    config.output_dir.mkdir(parents=True, exist_ok=True)
+    cache = TrackCache(config.output_dir)
+    if run.discard_earlier:
+        log(f"deleted {cache.discard(list(OWN_OUTPUTS))} cached frames of the earlier run")
+    cache.write_manifest(
+        {
+            "tool": TOOL_NAME,
+            "video": asdict(run.fingerprint),
+            "settings": run.settings,
+            "crop": run.crop.to_json(),
+            "blendshape_names": run.blendshape_names,
+        }
+    )
+    return cache
+
+
+def _usable_cached_records(cache: TrackCache, indices: np.ndarray) -> Dict[int, FrameRecord]:
+    """Cached records of the selected frames that can be used as they are: readable, their files present."""
+    usable = {}
+    for index in indices:
+        record = cache.load(int(index))
+        files_present = record is not None and (
+            not record.tracked
+            or all((cache.output_dir / name).is_file() for name in (record.image_file, record.mask_file))
+        )
+        if files_present:
+            usable[int(index)] = record
+    return usable
+
+
+def _track_frames(
+    config: ProcessVideoConfig, run: _Run, missing: List[int], cache: TrackCache, progress: ProgressReporter
+) -> Dict[int, FrameRecord]:
+    """Tracks the frames missing from the cache, caching each record as soon as it is made."""
+    settings = FrameSettings(
+        resolution=config.resolution,
+        image_format=config.image_format,
+        jpeg_quality=config.jpeg_quality,
+        neck_length=config.neck_length,
+        neck_half_width=config.neck_half_width,
+    )
+    progress.start("tracking frames", len(missing))
+    records: Dict[int, FrameRecord] = {}
+    with (
+        FaceTracker(run.models[FACE_LANDMARKER.file_name], video=True) as tracker,
+        SelfieSegmenter(run.models[SELFIE_SEGMENTER.file_name]) as segmenter,
+    ):
+        frame_tracker = FrameTracker(tracker, segmenter, run.crop, settings, config.output_dir)
+        for index, frame in decode_frames(run.info.path, missing):
+            records[index] = frame_tracker.track(index, frame, int(round(index * 1000.0 / run.info.fps)))
+            cache.save(records[index])
+            progress.advance()
+    for index in missing:
+        if index not in records:  # the container promised more frames than the decoder gave
+            records[index] = FrameRecord(index=index, failure="frame could not be decoded")
+            cache.save(records[index])
+            progress.advance()
+    return records
+
+
+def _write_contact_sheet(config: ProcessVideoConfig, clip: TrackedClip) -> None:
+    frames = []
+    for position in sheet_positions(len(clip.records), config.contact_sheet_frames):
+        record = clip.records[position]
+        points = record.landmarks[:, :2]
+        frames.append(
+            SheetFrame(
+                image_path=config.output_dir / record.image_file,
+                mask_path=config.output_dir / record.mask_file,
+                video_index=record.index,
+                landmarks=points,
+                mouth_rect=mouth_rect(points, config.resolution),
+                top_coefficients=top_coefficient_lines(clip.expressions.names, clip.expressions.values[position]),
+            )
+        )
+    write_contact_sheet(config.output_dir / "contact_sheet.png", frames)
+
+
+def process_video(
+    config: ProcessVideoConfig, progress: Optional[ProgressReporter] = None, log: Log = lambda _: None
+) -> Dict[str, Any]:
+    """Tracks config.video into config.output_dir; returns the run's report (also written to tracking_report.json)."""
+    run = _prepare(config, log)
+    cache = _open_cache(config, run, log)
+    records = _usable_cached_records(cache, run.indices)
+    missing = [int(index) for index in run.indices if int(index) not in records]
+    start = time.perf_counter()
+    if missing:
+        records.update(_track_frames(config, run, missing, cache, progress or NoProgress()))
+    ordered = [records[int(index)] for index in run.indices]
+    intrinsics = mediapipe_intrinsics(config.resolution, config.resolution)
+    seconds = time.perf_counter() - start
+    report = tracking_report(
+        run.info, run.fingerprint, ordered, len(missing), seconds, run.crop, intrinsics, config.smoothing
+    )
+    report_path = config.output_dir / "tracking_report.json"
+    positions = np.array([position for position, record in enumerate(ordered) if record.tracked], dtype=int)
+    if len(positions) == 0:
+        write_json_atomically(report_path, report)
+        raise TrackingError(f"no frame of {config.video} could be tracked; the reasons are in {report_path}")
+
+    clip, static_names = assemble_clip(
+        [ordered[position] for position in positions],
+        positions,
+        run.blendshape_names,
+        config.smoothing,
+        rate_hz=run.info.fps / config.every_nth,
+        static_range=config.static_range,
+        drop_static=config.drop_static_coefficients,
+    )
+    report.update(clip_report(clip, contiguous_runs(positions), static_names, config.drop_static_coefficients))
+    extra = {
+        "static_expression_names": static_names,
+        "smoothing": asdict(config.smoothing),
+        "source_video": {
+            "path": run.fingerprint.path,
+            "fps": run.info.fps,
+            "width": run.info.width,
+            "height": run.info.height,
+        },
+        "crop": run.crop.to_json(),
+    }
+    transforms = transforms_document(clip, intrinsics, run.info.fps, extra)
+    write_json_atomically(config.output_dir / "transforms.json", transforms)
+    _write_contact_sheet(config, clip)
+    write_json_atomically(report_path, report)
+    return report

@@ -1,0 +1,144 @@
+"""Per-frame tracking results cached inside the workspace, so an interrupted run resumes where it stopped.
+
+`.nerfblend-track/manifest.json` names the source video (path, size, mtime, sha256 of its first MiB),
+the settings that shape per-frame results, and the crop; `.nerfblend-track/frames/<index>.npz` holds one
+video frame's result. A frame's image and mask are written before its record, and the record is renamed
+into place whole, so a record on disk always describes complete files.
+"""
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from nerfblend_ns.tracking.atomic_files import write_json_atomically
+
+CACHE_FOLDER = ".nerfblend-track"
+MANIFEST_FILE = "manifest.json"
+HEAD_BYTES = 1 << 20
+FRAME_FILE = re.compile(r"(images/\d{6}\.(jpg|png)|masks/\d{6}\.png)")
+"""The only names a record may give its files: deleting them can never reach a file this tool did not write."""
+
+
+@dataclass(frozen=True)
+class VideoFingerprint:
+    path: str
+    size: int
+    mtime: float
+    head_sha256: str
+    """sha256 of the first MiB: with the size, tells a different video from a moved or touched one."""
+
+    @staticmethod
+    def of(path: Path) -> "VideoFingerprint":
+        with open(path, "rb") as handle:
+            head = hashlib.sha256(handle.read(HEAD_BYTES)).hexdigest()
+        stat = path.stat()
+        return VideoFingerprint(path=str(path.resolve()), size=stat.st_size, mtime=stat.st_mtime, head_sha256=head)
+
+    def same_video(self, other: Dict[str, Any]) -> bool:
+        return other.get("size") == self.size and other.get("head_sha256") == self.head_sha256
+
+
+@dataclass(frozen=True)
+class FrameRecord:
+    """The tracking result of one video frame; a failed frame has a reason and no arrays."""
+
+    index: int
+    failure: str = ""
+    landmarks: Optional[np.ndarray] = None
+    """[478, 3] pixels of the workspace image (z scaled like x)."""
+    blendshapes: Optional[np.ndarray] = None
+    """[52] scores, in the manifest's blendshape order."""
+    face_to_camera: Optional[np.ndarray] = None
+    """[4, 4] MediaPipe facial transformation matrix (cm)."""
+    mask_coverage: float = 0.0
+    image_file: str = ""
+    mask_file: str = ""
+
+    @property
+    def tracked(self) -> bool:
+        return not self.failure
+
+
+class TrackCache:
+    def __init__(self, output_dir: Path):
+        self.output_dir = output_dir
+        self.folder = output_dir / CACHE_FOLDER
+        self.frames = self.folder / "frames"
+
+    def read_manifest(self) -> Optional[Dict[str, Any]]:
+        path = self.folder / MANIFEST_FILE
+        if not path.is_file():
+            return None
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            return None
+        return manifest if isinstance(manifest, dict) else None
+
+    def write_manifest(self, manifest: Dict[str, Any]) -> None:
+        self.frames.mkdir(parents=True, exist_ok=True)
+        write_json_atomically(self.folder / MANIFEST_FILE, manifest)
+
+    def _record_path(self, index: int) -> Path:
+        return self.frames / f"{index:06d}.npz"
+
+    def cached_indices(self) -> List[int]:
+        if not self.frames.is_dir():
+            return []
+        return sorted(int(path.stem) for path in self.frames.glob("*.npz") if path.stem.isdigit())
+
+    def load(self, index: int) -> Optional[FrameRecord]:
+        path = self._record_path(index)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path) as data:
+                fields = {key: data[key] for key in data.files}
+        except (OSError, ValueError, EOFError):
+            return None
+        arrays = {key: fields[key] for key in ("landmarks", "blendshapes", "face_to_camera") if key in fields}
+        return FrameRecord(
+            index=index,
+            failure=str(fields["failure"]),
+            mask_coverage=float(fields["mask_coverage"]),
+            image_file=str(fields["image_file"]),
+            mask_file=str(fields["mask_file"]),
+            **arrays,
+        )
+
+    def save(self, record: FrameRecord) -> None:
+        fields = {
+            "failure": np.array(record.failure),
+            "mask_coverage": np.array(record.mask_coverage),
+            "image_file": np.array(record.image_file),
+            "mask_file": np.array(record.mask_file),
+        }
+        if record.tracked:
+            fields.update(
+                landmarks=record.landmarks, blendshapes=record.blendshapes, face_to_camera=record.face_to_camera
+            )
+        path = self._record_path(record.index)
+        temporary = path.with_suffix(".tmp.npz")
+        np.savez(temporary, **fields)
+        os.replace(temporary, path)
+
+    def discard(self, outputs: List[str]) -> int:
+        """Deletes every cached record, the frame files they name and the listed outputs; returns the record count."""
+        indices = self.cached_indices()
+        for index in indices:
+            record = self.load(index)
+            if record is not None:
+                for name in (record.image_file, record.mask_file):
+                    if FRAME_FILE.fullmatch(name):
+                        (self.output_dir / name).unlink(missing_ok=True)
+            self._record_path(index).unlink(missing_ok=True)
+        for name in outputs:
+            (self.output_dir / name).unlink(missing_ok=True)
+        (self.folder / MANIFEST_FILE).unlink(missing_ok=True)
+        return len(indices)

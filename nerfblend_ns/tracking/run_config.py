@@ -1,0 +1,88 @@
+"""The options of a tracking run, their checks, and which of them shape per-frame results."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Literal, Optional
+
+from nerfblend_ns.tracking.errors import TrackingError
+from nerfblend_ns.tracking.model_files import DEFAULT_CACHE_DIR, FACE_LANDMARKER, SELFIE_SEGMENTER
+from nerfblend_ns.tracking.smoothing import SmoothingConfig
+
+
+@dataclass(frozen=True)
+class ProcessVideoConfig:
+    """Track a raw video of one face into a nerfblend workspace (docs/workspace-format.md)."""
+
+    video: Path
+    """Input video file (any format OpenCV can decode)."""
+    output_dir: Path
+    """Workspace folder to write; re-running the same command resumes an interrupted run."""
+    resolution: int = 512
+    """Width and height of the square workspace frames, in pixels."""
+    every_nth: int = 1
+    """Track every n-th frame of the chosen time range."""
+    start_s: float = 0.0
+    """Start of the time range, in seconds."""
+    end_s: Optional[float] = None
+    """End of the time range in seconds (exclusive); the end of the video by default."""
+    max_frames: Optional[int] = None
+    """Track at most this many frames."""
+    crop_scale: float = 2.4
+    """Side of the square crop as a multiple of the median face size (at most the frame's shorter side)."""
+    crop_samples: int = 15
+    """Frames, spread over the time range, searched for the face to place the crop."""
+    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    """Temporal smoothing of head poses and coefficients."""
+    static_range: float = 0.02
+    """Coefficients whose range over the clip is below this are reported as static."""
+    drop_static_coefficients: bool = False
+    """Leave the static coefficients out of the workspace."""
+    neck_length: float = 0.25
+    """How far below the chin the head mask keeps the neck, in face lengths."""
+    neck_half_width: float = 0.4
+    """Half-width of the neck kept by the head mask, in face widths."""
+    image_format: Literal["jpg", "png"] = "jpg"
+    """File format of the workspace frames."""
+    jpeg_quality: int = 95
+    """JPEG quality of the workspace frames."""
+    contact_sheet_frames: int = 12
+    """Frames shown on contact_sheet.png."""
+    model_dir: Optional[Path] = None
+    """Folder holding face_landmarker.task and/or selfie_segmentation.tflite, searched first."""
+    model_cache_dir: Path = DEFAULT_CACHE_DIR
+    """Cache of model files found or fetched by earlier runs."""
+    offline: bool = False
+    """Never fetch missing model files over the network."""
+    overwrite: bool = False
+    """Replace a workspace made from another video, or write into a folder of other files (which are kept)."""
+
+
+def check_options(config: ProcessVideoConfig) -> None:
+    """Raises TrackingError naming the first option out of range."""
+    checks = [
+        (config.resolution >= 64, f"--resolution must be ≥ 64, got {config.resolution}"),
+        (config.crop_scale > 0, f"--crop-scale must be positive, got {config.crop_scale}"),
+        (config.crop_samples >= 1, f"--crop-samples must be ≥ 1, got {config.crop_samples}"),
+        (1 <= config.jpeg_quality <= 100, f"--jpeg-quality must be in 1..100, got {config.jpeg_quality}"),
+        (
+            all(window % 2 == 1 for window in (config.smoothing.pose_window, config.smoothing.expression_window)),
+            "--smoothing.pose-window and --smoothing.expression-window must be odd and ≥ 1",
+        ),
+    ]
+    for passed, message in checks:
+        if not passed:
+            raise TrackingError(message)
+
+
+def cache_settings(config: ProcessVideoConfig) -> Dict[str, Any]:
+    """The options that shape per-frame results: cached frames are reused only while these stay the same."""
+    return {
+        "resolution": config.resolution,
+        "crop_scale": config.crop_scale,
+        "crop_samples": config.crop_samples,
+        "neck_length": config.neck_length,
+        "neck_half_width": config.neck_half_width,
+        "image_format": config.image_format,
+        "jpeg_quality": config.jpeg_quality,
+        "models": {spec.file_name: spec.sha256 for spec in (FACE_LANDMARKER, SELFIE_SEGMENTER)},
+    }

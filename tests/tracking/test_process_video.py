@@ -1,0 +1,242 @@
+"""End to end: a short clip of a shared test video becomes a workspace; resume, refusals and failures."""
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, Sequence
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("mediapipe")
+
+from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig  # noqa: E402
+from nerfblend_ns.tracking import face_tracker  # noqa: E402
+from nerfblend_ns.tracking.errors import TrackingError  # noqa: E402
+from nerfblend_ns.tracking.head_pose import PinholeIntrinsics, pixel_rays  # noqa: E402
+from nerfblend_ns.tracking.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model  # noqa: E402
+from nerfblend_ns.tracking.process_video import process_video
+from nerfblend_ns.tracking.run_config import ProcessVideoConfig  # noqa: E402
+
+VIDEO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "videos" / "talking_512.mp4"
+CLIP_FRAMES = 12
+RESOLUTION = 256
+
+
+def _write_clip(path: Path, first: int, count: int, gray_at: Sequence[int] = ()) -> Path:
+    """Frames first..first+count of the shared video, with uniform grey frames (no face) at positions gray_at."""
+    capture = cv2.VideoCapture(str(VIDEO))
+    frames = []
+    for index in range(first + count):
+        _, frame = capture.read()
+        if index >= first:
+            frames.append(frame)
+    capture.release()
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, frames[0].shape[1::-1])
+    for position, frame in enumerate(frames):
+        writer.write(np.full_like(frame, 128) if position in gray_at else frame)
+    writer.release()
+    return path
+
+
+def _config(video: Path, output_dir: Path, **options) -> ProcessVideoConfig:
+    return ProcessVideoConfig(video=video, output_dir=output_dir, resolution=RESOLUTION, offline=True, **options)
+
+
+def _snapshot(folder: Path) -> Dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def clip_dir(tmp_path_factory) -> Path:
+    if not VIDEO.is_file():
+        pytest.skip(f"{VIDEO} not available")
+    for spec in (FACE_LANDMARKER, SELFIE_SEGMENTER):
+        try:
+            resolve_model(spec, allow_fetch=False)
+        except ModelFileError as error:
+            pytest.skip(str(error))
+    folder = tmp_path_factory.mktemp("clips")
+    _write_clip(folder / "clip.mp4", 0, CLIP_FRAMES)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tracked(clip_dir: Path, tmp_path_factory):
+    """(workspace, report, seconds) of a first run on the 12-frame clip."""
+    workspace = tmp_path_factory.mktemp("tracked") / "workspace"
+    start = time.perf_counter()
+    report = process_video(_config(clip_dir / "clip.mp4", workspace))
+    return workspace, report, time.perf_counter() - start
+
+
+def test_clip_becomes_a_workspace_the_dataparser_reads(tracked):
+    workspace, report, _ = tracked
+    assert report["tracked_frames"] == CLIP_FRAMES and report["failed_frames"] == []
+    meta = json.loads((workspace / "transforms.json").read_text())
+    assert len(meta["expression_names"]) == 51 and "_neutral" not in meta["expression_names"]
+    assert meta["fy"] == pytest.approx(0.8158 * RESOLUTION, rel=1e-3) and meta["cx"] == RESOLUTION / 2
+    frame = meta["frames"][0]
+    for key in ("transform_matrix_raw", "expression_raw", "mouth_rect", "face_rect", "video_frame"):
+        assert key in frame
+    train = NerfBlendDataParserConfig(data=workspace).setup().get_dataparser_outputs("train")
+    test = NerfBlendDataParserConfig(data=workspace).setup().get_dataparser_outputs("test")
+    assert len(train.image_filenames) + len(test.image_filenames) == CLIP_FRAMES
+    assert train.cameras.metadata["expr"].shape[1] == 51
+    assert int(train.cameras.width[0]) == RESOLUTION
+    sheet = cv2.imread(str(workspace / "contact_sheet.png"))
+    assert sheet is not None and sheet.shape[1] > sheet.shape[0] > 0
+    saved = json.loads((workspace / "tracking_report.json").read_text())
+    assert saved["tracked_fraction"] == 1.0
+
+
+def test_head_mask_rays_pass_within_the_workspace_radius(tracked):
+    workspace = tracked[0]
+    meta = json.loads((workspace / "transforms.json").read_text())
+    intrinsics = PinholeIntrinsics(meta["w"], meta["h"], meta["fx"], meta["fy"], meta["cx"], meta["cy"])
+    distances = []
+    for frame in meta["frames"]:
+        rows, cols = np.nonzero(cv2.imread(str(workspace / frame["mask_path"]), cv2.IMREAD_GRAYSCALE) > 127)
+        pose = np.array(frame["transform_matrix"])
+        directions = pixel_rays(np.stack([cols + 0.5, rows + 0.5], -1), pose, intrinsics)  # [P, 3]
+        distances.append(np.linalg.norm(np.cross(-pose[:3, 3], directions), axis=-1))
+    distances = np.concatenate(distances)
+    assert np.mean(distances > 0.16) < 0.01 and distances.max() < 0.175
+
+
+def test_second_run_reuses_every_cached_frame_without_tracking(tracked, tmp_path: Path, monkeypatch):
+    workspace, _, first_seconds = tracked
+    copy = tmp_path / "workspace"
+    shutil.copytree(workspace, copy)
+
+    def no_tracker(*args, **kwargs):
+        raise AssertionError("the face tracker was started on a fully cached clip")
+
+    monkeypatch.setattr(face_tracker.FaceTracker, "__init__", no_tracker)
+    clip = Path(json.loads((workspace / "tracking_report.json").read_text())["video"]["path"])
+    start = time.perf_counter()
+    report = process_video(_config(clip, copy, drop_static_coefficients=True))
+    seconds = time.perf_counter() - start
+    assert report["reused_cached_frames"] == CLIP_FRAMES and report["newly_tracked_frames"] == 0
+    assert seconds < 0.5 * first_seconds
+    names = json.loads((copy / "transforms.json").read_text())["expression_names"]
+    assert report["static_expression_names"] and not set(names) & set(report["static_expression_names"])
+    assert len(names) == 51 - len(report["static_expression_names"])
+
+
+class _InterruptAfter:
+    def __init__(self, frames: int):
+        self.frames = frames
+
+    def start(self, stage: str, total: int) -> None:
+        pass
+
+    def advance(self) -> None:
+        self.frames -= 1
+        if self.frames == 0:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_run_resumes_where_it_stopped(clip_dir: Path, tmp_path: Path):
+    config = _config(clip_dir / "clip.mp4", tmp_path / "workspace")
+    with pytest.raises(KeyboardInterrupt):
+        process_video(config, progress=_InterruptAfter(5))
+    assert not (tmp_path / "workspace" / "transforms.json").exists()
+    report = process_video(config)
+    assert report["reused_cached_frames"] == 5 and report["newly_tracked_frames"] == CLIP_FRAMES - 5
+    assert report["tracked_frames"] == CLIP_FRAMES
+
+
+def test_frames_without_a_face_are_reported_and_left_out(clip_dir: Path, tmp_path: Path):
+    video = _write_clip(tmp_path / "with_gaps.mp4", 0, CLIP_FRAMES, gray_at=(4, 5))
+    report = process_video(_config(video, tmp_path / "workspace"))
+    assert report["failed_count"] == 2
+    assert [failure["video_frame"] for failure in report["failed_frames"]] == [4, 5]
+    assert all(failure["reason"] == "no face detected" for failure in report["failed_frames"])
+    meta = json.loads((tmp_path / "workspace" / "transforms.json").read_text())
+    assert [frame["video_frame"] for frame in meta["frames"]] == [0, 1, 2, 3, 6, 7, 8, 9, 10, 11]
+
+
+def test_small_face_in_a_wide_frame_gets_a_square_crop_around_the_head(tmp_path: Path):
+    capture = cv2.VideoCapture(str(VIDEO))
+    video = tmp_path / "wide.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (1280, 720))
+    for _ in range(8):
+        _, frame = capture.read()
+        canvas = np.full((720, 1280, 3), 90, np.uint8)
+        canvas[420:580, 960:1120] = cv2.resize(frame, (160, 160), interpolation=cv2.INTER_AREA)  # face ≈ 80 px
+        writer.write(canvas)
+    writer.release()
+    capture.release()
+    report = process_video(_config(video, tmp_path / "workspace", crop_samples=4))
+    crop = report["crop"]
+    assert crop["side"] < 400 and report["tracked_fraction"] == 1.0
+    assert crop["x0"] < 1000 < 1080 < crop["x0"] + crop["side"] and crop["y0"] < 460 < 540 < crop["y0"] + crop["side"]
+
+
+def test_workspace_of_another_video_is_refused_unless_overwrite(tracked, tmp_path: Path):
+    workspace = tmp_path / "workspace"
+    shutil.copytree(tracked[0], workspace)
+    (workspace / "my_notes.txt").write_text("keep me")
+    other = _write_clip(tmp_path / "other.mp4", 40, CLIP_FRAMES)
+    before = _snapshot(workspace)
+    with pytest.raises(TrackingError, match="another video"):
+        process_video(_config(other, workspace))
+    assert _snapshot(workspace) == before
+    report = process_video(_config(other, workspace, overwrite=True))
+    assert report["video"]["path"] == str(other.resolve()) and report["newly_tracked_frames"] == CLIP_FRAMES
+    assert (workspace / "my_notes.txt").read_text() == "keep me"
+
+
+def test_bad_inputs_are_clear_errors_and_leave_existing_data_untouched(tracked, tmp_path: Path):
+    workspace = tracked[0]
+    before = _snapshot(workspace)
+    text = tmp_path / "notes.mp4"
+    text.write_text("plain text, not a video\n" * 50)
+    gray = tmp_path / "gray.mp4"
+    writer = cv2.VideoWriter(str(gray), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (128, 128))
+    for _ in range(10):
+        writer.write(np.full((128, 128, 3), 128, np.uint8))
+    writer.release()
+    cases = [
+        (tmp_path / "absent.mp4", "video not found"),
+        (text, "cannot be decoded as a video"),
+        (gray, "no face found"),
+    ]
+    for video, message in cases:
+        with pytest.raises(TrackingError, match=message):
+            process_video(_config(video, workspace, overwrite=video == gray))
+    assert _snapshot(workspace) == before
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "data.txt").write_text("someone else's")
+    with pytest.raises(TrackingError, match="not empty"):
+        process_video(_config(gray, foreign))
+    assert not (tmp_path / "gray_workspace").exists()
+    with pytest.raises(TrackingError, match="no face found"):
+        process_video(_config(gray, tmp_path / "gray_workspace"))
+    assert not (tmp_path / "gray_workspace").exists()
+
+
+def test_command_line_prints_the_error_without_a_traceback(tmp_path: Path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nerfblend_ns.scripts.process_video",
+            "--video",
+            str(tmp_path / "absent.mp4"),
+            "--output-dir",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "video not found" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
