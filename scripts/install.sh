@@ -30,7 +30,7 @@ pip() { "$py" -m pip install --quiet --disable-pip-version-check "$@"; }
 "$py" -c "import torch" 2>/dev/null || pip "$torch_spec"
 constraints=$(mktemp)
 trap 'rm -f "$constraints"' EXIT
-"$py" -c "import torch; print('torch==' + torch.__version__)" >"$constraints"
+"$py" -W ignore -c "import torch; print('torch==' + torch.__version__)" >"$constraints"
 
 pip -c "$constraints" -e "$root[dev]"
 pip --no-deps "nerfacc==0.5.3"

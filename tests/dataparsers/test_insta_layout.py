@@ -12,8 +12,8 @@ from conftest import look_at_camera
 from nerfblend_ns.dataparsers.frame_files import read_head_mask
 from nerfblend_ns.dataparsers.insta_layout import HEAD_RADIUS_M
 from nerfblend_ns.dataparsers.layouts import detect_layout
-from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+from parsing_helpers import edit_split, parse
 
 SIZE, FRAMES, TEST, VAL, COEFFICIENTS = 32, 10, 3, 2, 100
 FL_X, FL_Y, CX, CY = 40.0, 42.0, 15.0, 17.5
@@ -77,17 +77,6 @@ def write_insta(root: Path, matte: bool = True) -> Path:
 @pytest.fixture
 def insta(tmp_path: Path) -> Path:
     return write_insta(tmp_path / "insta")
-
-
-def parse(root: Path, split: str = "train", **options):
-    return NerfBlendDataParserConfig(data=root, **options).setup().get_dataparser_outputs(split=split)
-
-
-def edit_split(root: Path, split: str, change) -> None:
-    path = root / f"transforms_{split}.json"
-    meta = json.loads(path.read_text())
-    change(meta)
-    path.write_text(json.dumps(meta))
 
 
 def test_detected_and_forced(insta):

@@ -12,8 +12,8 @@ from conftest import look_at_camera
 from nerfblend_ns.dataparsers.frame_files import read_head_mask
 from nerfblend_ns.dataparsers.layouts import detect_layout
 from nerfblend_ns.dataparsers.nerface_layout import HEAD_RADIUS
-from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+from parsing_helpers import edit_split, parse
 
 WIDTH, HEIGHT, COEFFICIENTS = 32, 24, 76
 SPLIT_SIZES = {"train": 6, "val": 2, "test": 3}
@@ -85,17 +85,6 @@ def write_nerface(root: Path, fx_sign: float = -1.0) -> Path:
 @pytest.fixture
 def nerface(tmp_path: Path) -> Path:
     return write_nerface(tmp_path / "nerface")
-
-
-def parse(root: Path, split: str = "train", **options):
-    return NerfBlendDataParserConfig(data=root, **options).setup().get_dataparser_outputs(split=split)
-
-
-def edit_split(root: Path, split: str, change) -> None:
-    path = root / f"transforms_{split}.json"
-    meta = json.loads(path.read_text())
-    change(meta)
-    path.write_text(json.dumps(meta))
 
 
 def test_detected_and_forced(nerface):

@@ -7,13 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 from nerfblend_ns.dataparsers.workspace_layout import HEAD_RADIUS_M
-
-
-def parse(root: Path, split: str = "train", **options):
-    return NerfBlendDataParserConfig(data=root, **options).setup().get_dataparser_outputs(split=split)
+from parsing_helpers import parse
 
 
 def test_splits_cameras_and_expressions(workspace):
