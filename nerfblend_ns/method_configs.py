@@ -1,7 +1,8 @@
-"""The registered methods: `nerfblend` (the paper's configuration) and `nerfblend-small` (CPU smoke runs)."""
+"""The registered methods: `nerfblend` (the paper's configuration), the "concatenate" baseline of paper
+§4.3 `nerfblend-concat`, and `-small` variants of both for CPU smoke runs."""
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Tuple, Type
 
 import torch
 from nerfstudio.configs.base_config import MachineConfig, ViewerConfig
@@ -12,7 +13,9 @@ from nerfstudio.pipelines.base_pipeline import VanillaPipelineConfig
 from nerfstudio.plugins.types import MethodSpecification
 
 from nerfblend_ns.data.nerfblend_datamanager import NerfBlendDataManagerConfig
+from nerfblend_ns.fields.concat_field import ExpressionCodeConfig
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig
+from nerfblend_ns.models.concat_model import NerfBlendConcatModelConfig
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig
 from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
 
@@ -42,53 +45,94 @@ def _machine() -> MachineConfig:
 
 PAPER_STEPS = 40000
 
-nerfblend_method = MethodSpecification(
-    config=TrainerConfig(
-        method_name="nerfblend",
-        steps_per_eval_batch=500,
-        steps_per_eval_image=1000,
-        steps_per_eval_all_images=10000,
-        steps_per_save=2000,
-        max_num_iterations=PAPER_STEPS,
-        machine=_machine(),
-        pipeline=VanillaPipelineConfig(
-            datamanager=NerfBlendDataManagerConfig(),
-            model=NerfBlendModelConfig(occupancy_update_interval=32, eval_num_rays_per_chunk=1 << 15),
+
+def _paper_method(
+    method_name: str, model: Type[NerfBlendModelConfig], description: str, **model_fields
+) -> MethodSpecification:
+    """The paper's data, schedule and optimisers around `model`, built with `model_fields`."""
+    return MethodSpecification(
+        config=TrainerConfig(
+            method_name=method_name,
+            steps_per_eval_batch=500,
+            steps_per_eval_image=1000,
+            steps_per_eval_all_images=10000,
+            steps_per_save=2000,
+            max_num_iterations=PAPER_STEPS,
+            machine=_machine(),
+            pipeline=VanillaPipelineConfig(
+                datamanager=NerfBlendDataManagerConfig(),
+                model=model(occupancy_update_interval=32, eval_num_rays_per_chunk=1 << 15, **model_fields),
+            ),
+            optimizers=_optimizers(encoding_lr=1e-2, mlp_lr=1e-3, steps=PAPER_STEPS),
+            viewer=ViewerConfig(num_rays_per_chunk=1 << 15),
+            vis="viewer",
         ),
-        optimizers=_optimizers(encoding_lr=1e-2, mlp_lr=1e-3, steps=PAPER_STEPS),
-        viewer=ViewerConfig(num_rays_per_chunk=1 << 15),
-        vis="viewer",
-    ),
-    description="NeRFBlendShape head avatar driven by expression coefficients (paper configuration, GPU).",
-)
+        description=description,
+    )
+
 
 SMALL_STEPS = 300
 
-nerfblend_small_method = MethodSpecification(
-    config=TrainerConfig(
-        method_name="nerfblend-small",
-        steps_per_eval_batch=20,
-        steps_per_eval_image=1000,
-        steps_per_eval_all_images=100000,
-        steps_per_save=100,
-        max_num_iterations=SMALL_STEPS,
-        machine=_machine(),
-        pipeline=VanillaPipelineConfig(
-            datamanager=NerfBlendDataManagerConfig(frames_per_batch=2, rays_per_frame=256, lpips_patch_size=16),
-            model=NerfBlendModelConfig(
-                grid=BlendedHashGridConfig(num_levels=8, log2_hashmap_size=12, max_resolution=256),
-                decoder=DecoderConfig(hidden_dim=32, geometry_features=15, color_hidden_dim=32),
-                losses=LossScheduleConfig(mask_stage_end=150, patch_stage_start=250),
-                occupancy_resolution=32,
-                occupancy_update_interval=8,
-                occupancy_warmup_steps=16,
-                render_step_size=2 * 3**0.5 / 128,
-                eval_num_rays_per_chunk=1 << 13,
+
+def _small_method(
+    method_name: str, model: Type[NerfBlendModelConfig], description: str, decoder: DecoderConfig, **model_fields
+) -> MethodSpecification:
+    """The small CPU sizes and schedule around `model`; the decoder is what the small variants differ in."""
+    return MethodSpecification(
+        config=TrainerConfig(
+            method_name=method_name,
+            steps_per_eval_batch=20,
+            steps_per_eval_image=1000,
+            steps_per_eval_all_images=100000,
+            steps_per_save=100,
+            max_num_iterations=SMALL_STEPS,
+            machine=_machine(),
+            pipeline=VanillaPipelineConfig(
+                datamanager=NerfBlendDataManagerConfig(frames_per_batch=2, rays_per_frame=256, lpips_patch_size=16),
+                model=model(
+                    grid=BlendedHashGridConfig(num_levels=8, log2_hashmap_size=12, max_resolution=256),
+                    decoder=decoder,
+                    losses=LossScheduleConfig(mask_stage_end=150, patch_stage_start=250),
+                    occupancy_resolution=32,
+                    occupancy_update_interval=8,
+                    occupancy_warmup_steps=16,
+                    render_step_size=2 * 3**0.5 / 128,
+                    eval_num_rays_per_chunk=1 << 13,
+                    **model_fields,
+                ),
             ),
+            optimizers=_optimizers(encoding_lr=1e-2, mlp_lr=1e-3, steps=SMALL_STEPS),
+            viewer=ViewerConfig(num_rays_per_chunk=1 << 13),
+            vis="viewer",
         ),
-        optimizers=_optimizers(encoding_lr=1e-2, mlp_lr=1e-3, steps=SMALL_STEPS),
-        viewer=ViewerConfig(num_rays_per_chunk=1 << 13),
-        vis="viewer",
-    ),
-    description="A small nerfblend for CPU smoke runs and tests (fewer levels, smaller tables and grid).",
+        description=description,
+    )
+
+
+nerfblend_method = _paper_method(
+    "nerfblend",
+    NerfBlendModelConfig,
+    "NeRFBlendShape head avatar driven by expression coefficients (paper configuration, GPU).",
+)
+
+nerfblend_small_method = _small_method(
+    "nerfblend-small",
+    NerfBlendModelConfig,
+    "A small nerfblend for CPU smoke runs and tests (fewer levels, smaller tables and grid).",
+    decoder=DecoderConfig(hidden_dim=32, geometry_features=15, color_hidden_dim=32),
+)
+
+nerfblend_concat_method = _paper_method(
+    "nerfblend-concat",
+    NerfBlendConcatModelConfig,
+    "The paper's \"concatenate\" baseline (§4.3): one hash table, expression code concatenated, deeper MLP.",
+)
+
+# Twice nerfblend-small's width, as the paper's baseline is twice nerfblend's.
+nerfblend_concat_small_method = _small_method(
+    "nerfblend-concat-small",
+    NerfBlendConcatModelConfig,
+    "A small nerfblend-concat for CPU smoke runs and tests (nerfblend-small's grid and schedule).",
+    decoder=DecoderConfig(hidden_dim=64, num_layers=7, geometry_features=15, color_num_layers=1),
+    expression_code=ExpressionCodeConfig(hidden_dim=32, code_dim=16),
 )

@@ -8,25 +8,12 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-import cv2
-import numpy as np
-import torch
+from nerfstudio.plugins.registry import discover_methods
 
+from nerfblend_ns.benchmarks.frame_grid import frame_grid, write_rgb_png
+from nerfblend_ns.benchmarks.run_info import device_name, git_revision
+from nerfblend_ns.benchmarks.test_frame_renders import evenly_spaced, render_test_frames
 from nerfblend_ns.benchmarks.timed_training import build_trainer, train_with_checkpoints
-
-
-def _comparison_image(trainer, frame_indices, path: Path) -> None:
-    """Rows of ground truth | prediction for the given test frames, as the protocol composes them."""
-    model = trainer.pipeline.model
-    dataset = trainer.pipeline.datamanager.eval_dataset
-    model.eval()
-    rows = []
-    with torch.no_grad():
-        for index in frame_indices:
-            outputs = model.get_outputs_for_camera(dataset.cameras[index : index + 1].to(model.device))
-            _, images = model.get_image_metrics_and_images(outputs, dataset[index])
-            rows.append((images["img"].clamp(0, 1).cpu().numpy() * 255).astype(np.uint8))
-    cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))
 
 
 def main() -> None:
@@ -42,13 +29,14 @@ def main() -> None:
     args = parser.parse_args()
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    trainer = build_trainer(args.method, args.data, args.runs_dir or args.output_dir / "runs")
+    trainer = build_trainer(discover_methods()[0][args.method], args.data, args.runs_dir or args.output_dir / "runs")
     test_count = len(trainer.pipeline.datamanager.eval_dataset)
     frames = list(range(0, test_count, args.test_stride))
     run = train_with_checkpoints(trainer, args.minutes, frames, args.max_steps)
     picture = args.output_dir / f"{args.method}_test_frames.png"
-    _comparison_image(trainer, list(np.linspace(0, test_count - 1, args.picture_frames).astype(int)), picture)
-    result = {**asdict(run), "data": str(args.data), "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"}
+    ground_truths, predictions = render_test_frames(trainer, evenly_spaced(test_count, args.picture_frames))
+    write_rgb_png(picture, frame_grid(ground_truths, {args.method: predictions}))
+    result = {**asdict(run), "data": str(args.data), "device": device_name(), "git_revision": git_revision()}
     (args.output_dir / f"{args.method}_training.json").write_text(json.dumps(result, indent=2))
     print(f"steps/s {1 / run.seconds_per_step:.1f}, peak memory {run.peak_memory_gib} GiB; wrote {picture}")
 

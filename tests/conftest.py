@@ -90,6 +90,14 @@ def workspace(tmp_path: Path) -> Path:
     return write_workspace(tmp_path / "ws")
 
 
+@pytest.fixture(scope="session")
+def tiny_avatar(tmp_path_factory):
+    """A tiny trained run and its copy of known geometry (tests/avatar_runs.py), shared by the session."""
+    from avatar_runs import train_tiny_avatar  # here, not at the top: it loads nerfstudio, which most tests skip
+
+    return train_tiny_avatar(tmp_path_factory.mktemp("avatar"))
+
+
 @pytest.fixture
 def official_release(tmp_path: Path) -> Path:
     return write_official_release(tmp_path / "release")

@@ -4,6 +4,7 @@ Training time excludes the evaluations, so that the curve reads as "quality afte
 training" however many checkpoints are taken.
 """
 
+import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +13,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 from nerfstudio.engine.callbacks import TrainingCallbackLocation
-from nerfstudio.engine.trainer import Trainer
-from nerfstudio.plugins.registry import discover_methods
+from nerfstudio.engine.trainer import Trainer, TrainerConfig
 
 
 @dataclass
@@ -21,8 +21,15 @@ class Checkpoint:
     """Test-split quality after a given amount of training."""
 
     minutes: float
+    """Training time so far, evaluations excluded."""
     steps: int
+    """Steps taken so far, the untimed warm-up step included."""
+    seconds_per_step: float
+    """Mean time of the timed steps so far."""
+    peak_memory_gib: Optional[float]
+    """Peak GPU memory allocated by training so far (evaluations excluded); None without CUDA."""
     metrics: Dict[str, float]
+    """Mean of the protocol's metrics over the evaluated test frames."""
 
 
 @dataclass
@@ -30,9 +37,13 @@ class TimedRun:
     """What one timed training run measured."""
 
     method: str
+    """The method's registered name."""
     checkpoints: List[Checkpoint] = field(default_factory=list)
+    """One per checkpoint time reached."""
     seconds_per_step: float = 0.0
+    """Mean time of a timed step over the whole run."""
     peak_memory_gib: Optional[float] = None
+    """Peak GPU memory allocated by training (evaluations excluded); None without CUDA."""
 
 
 def _synchronize() -> None:
@@ -40,8 +51,17 @@ def _synchronize() -> None:
         torch.cuda.synchronize()
 
 
-def build_trainer(method: str, data: Path, output_dir: Path, overrides: Optional[dict] = None) -> Trainer:
-    config = discover_methods()[0][method]
+def _training_peak_gib(previous: Optional[float]) -> Optional[float]:
+    """The running peak, updated with the allocator's peak since its last reset."""
+    if not torch.cuda.is_available():
+        return None
+    return max(previous or 0.0, torch.cuda.max_memory_allocated() / 2**30)
+
+
+def run_config(config: TrainerConfig, data: Path, output_dir: Path, overrides: Optional[dict] = None) -> TrainerConfig:
+    """A copy of `config` set to train on `data`, with `overrides` such as {"pipeline.model.perceptual_loss": "off"}."""
+    # Method configs are module-level objects: a copy keeps one run's overrides out of the next.
+    config = copy.deepcopy(config)
     config.pipeline.datamanager.data = data
     config.pipeline.datamanager.dataparser.data = data
     config.output_dir = output_dir
@@ -52,8 +72,15 @@ def build_trainer(method: str, data: Path, output_dir: Path, overrides: Optional
         *parents, name = dotted.split(".")
         for parent in parents:
             target = getattr(target, parent)
+        if not hasattr(target, name):
+            raise AttributeError(f"override {dotted}: {type(target).__name__} has no field {name!r}")
         setattr(target, name, value)
-    trainer = config.setup(local_rank=0, world_size=1)
+    return config
+
+
+def build_trainer(config: TrainerConfig, data: Path, output_dir: Path, overrides: Optional[dict] = None) -> Trainer:
+    """A trainer set up from `run_config(config, data, output_dir, overrides)`, its eval dataset the test split."""
+    trainer = run_config(config, data, output_dir, overrides).setup(local_rank=0, world_size=1)
     trainer.setup(test_mode="test")
     return trainer
 
@@ -92,7 +119,7 @@ def train_with_checkpoints(
     pending = sorted(minutes)
     # One untimed step first: it compiles the GPU kernels (nerfacc builds on first use).
     _train_step(trainer, 0)
-    trained_seconds, step = 0.0, 1
+    trained_seconds, step, peak_gib = 0.0, 1, None
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     while pending and step < max_steps:
@@ -103,11 +130,15 @@ def train_with_checkpoints(
         trained_seconds += time.perf_counter() - start
         step += 1
         if trained_seconds >= pending[0] * 60 or step == max_steps:
+            peak_gib = _training_peak_gib(peak_gib)
             metrics = evaluate_test_frames(trainer, frame_indices)
-            run.checkpoints.append(Checkpoint(minutes=trained_seconds / 60, steps=step, metrics=metrics))
+            if torch.cuda.is_available():
+                torch.cuda.reset_peak_memory_stats()
+            run.checkpoints.append(
+                Checkpoint(trained_seconds / 60, step, trained_seconds / (step - 1), peak_gib, metrics)
+            )
             print(f"{trained_seconds / 60:6.2f} min  {step:6d} steps  " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()), flush=True)
             pending.pop(0)
     run.seconds_per_step = trained_seconds / max(step - 1, 1)
-    if torch.cuda.is_available():
-        run.peak_memory_gib = torch.cuda.max_memory_allocated() / 2**30
+    run.peak_memory_gib = _training_peak_gib(peak_gib)
     return run

@@ -4,16 +4,22 @@ Frame coefficients ``w`` (K values) give the table ``h = H_0 + sum_i w_i H_i``. 
 blended once per frame, so a sample costs one lookup whatever K is; the lookup is linear in
 the table, so the gradient of every basis is ``sum_b w_bk dL/dh_b`` through the blend.
 Points outside the unit cube encode to zeros (see ``hash_grid_layout``).
+
+Lookups run in fused Triton kernels or in the torch reference (``lookup_implementation``);
+the kernels give no gradient with respect to positions, which come from ray marching.
 """
 
 from __future__ import annotations
+
+from typing import get_args
 
 import torch
 from jaxtyping import Float, Int
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from nerfblend_ns.encodings.hash_grid_layout import corner_indices_and_weights, make_layout
+from nerfblend_ns.encodings.hash_grid_layout import corner_indices_and_weights, level_table, make_layout
+from nerfblend_ns.encodings.lookup_implementation import LookupImplementation, uses_triton
 
 
 class BlendedHashEncoding(nn.Module):
@@ -26,15 +32,21 @@ class BlendedHashEncoding(nn.Module):
         base_resolution: int = 16,
         max_resolution: int = 1024,
         init_scale: float = 1e-4,
+        implementation: LookupImplementation = "auto",
     ) -> None:
         """``num_bases`` counts the neutral table too: K expressions need K + 1."""
         super().__init__()
+        if implementation not in get_args(LookupImplementation):
+            raise ValueError(f"implementation must be one of {get_args(LookupImplementation)}, not {implementation!r}")
+        self.implementation = implementation
         self.layout = make_layout(num_levels, log2_hashmap_size, base_resolution, max_resolution)
         self.num_bases = num_bases
         self.features_per_level = features_per_level
         self.tables = nn.Parameter(
             torch.empty(num_bases, self.layout.num_entries, features_per_level).uniform_(-init_scale, init_scale)
         )  # [K+1, P, F]
+        # Not saved: checkpoints stay free of a tensor the layout already determines.
+        self.register_buffer("level_table", level_table(self.layout), persistent=False)  # [L, 4] int32
 
     @property
     def output_dim(self) -> int:
@@ -51,6 +63,10 @@ class BlendedHashEncoding(nn.Module):
         self, tables: Float[Tensor, "b p f"], positions: Float[Tensor, "n 3"], frame_index: Int[Tensor, "n"]
     ) -> Float[Tensor, "n out"]:
         """Encode each sample in the table of its own frame."""
+        if uses_triton(self.implementation, tables):
+            from nerfblend_ns.encodings.triton_blended_hash import fused_lookup
+
+            return fused_lookup(tables, positions, frame_index, self.level_table)
         num_rows = tables.shape[0] * tables.shape[1]
         if num_rows > torch.iinfo(torch.int32).max:
             raise ValueError(f"{tables.shape[0]} tables of {tables.shape[1]} rows exceed int32 row indices")
@@ -66,6 +82,10 @@ class BlendedHashEncoding(nn.Module):
     def basis_features(self, positions: Float[Tensor, "n 3"]) -> Float[Tensor, "bases n out"]:
         """Every basis encoded separately, sharing one index computation. By linearity the
         encoding of any frame is ``f_0 + sum_i w_i f_i`` over these."""
+        if uses_triton(self.implementation, self.tables):
+            from nerfblend_ns.encodings.triton_blended_hash import fused_lookup_every_table
+
+            return fused_lookup_every_table(self.tables, positions, self.level_table)
         indices, weights = corner_indices_and_weights(self.layout, positions)  # [N, L, 8] each
         # One row per entry holding all bases turns K+1 gathers into a single wider one.
         rows = self.tables.transpose(0, 1).reshape(self.layout.num_entries, -1)  # [P, (K+1)*F]

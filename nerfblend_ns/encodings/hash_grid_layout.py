@@ -68,6 +68,12 @@ def make_layout(
     return HashGridLayout(tuple(resolutions), tuple(sizes), tuple(offsets), tuple(dense))
 
 
+def level_table(layout: HashGridLayout, device: torch.device | None = None) -> Int[Tensor, "levels 4"]:
+    """The layout as fused kernels read it: int32 (resolution, first row, rows, dense) per level."""
+    rows = zip(layout.resolutions, layout.offsets, layout.level_sizes, layout.dense)
+    return torch.tensor([[r, o, s, int(d)] for r, o, s, d in rows], dtype=torch.int32, device=device)
+
+
 def corner_indices_and_weights(
     layout: HashGridLayout, positions: Float[Tensor, "n 3"]
 ) -> tuple[Int[Tensor, "n levels 8"], Float[Tensor, "n levels 8"]]:

@@ -14,6 +14,7 @@ from nerfstudio.utils.math import components_from_spherical_harmonics
 from torch import Tensor, nn
 
 from nerfblend_ns.encodings import BlendedHashEncoding
+from nerfblend_ns.encodings.lookup_implementation import LookupImplementation
 from nerfblend_ns.fields.mlp_backend import mlp_implementation
 
 
@@ -33,6 +34,8 @@ class BlendedHashGridConfig:
     """Grid resolution of the finest level."""
     init_scale: float = 1e-4
     """Tables start uniform in [-init_scale, init_scale]."""
+    implementation: LookupImplementation = "auto"
+    """Lookup: fused Triton kernels (auto: on CUDA when triton is installed) or the torch reference."""
 
 
 @dataclass
@@ -53,6 +56,20 @@ class DecoderConfig:
     """Spherical-harmonics levels of the view-direction encoding (levels² components)."""
 
 
+def blended_hash_encoding(grid: BlendedHashGridConfig, num_bases: int) -> BlendedHashEncoding:
+    """The encoding `grid` describes, with `num_bases` tables of that size."""
+    return BlendedHashEncoding(
+        num_bases=num_bases,
+        num_levels=grid.num_levels,
+        features_per_level=grid.features_per_level,
+        log2_hashmap_size=grid.log2_hashmap_size,
+        base_resolution=grid.base_resolution,
+        max_resolution=grid.max_resolution,
+        init_scale=grid.init_scale,
+        implementation=grid.implementation,
+    )
+
+
 class NerfBlendField(nn.Module):
     """Density and colour of a head at a given expression.
 
@@ -64,15 +81,7 @@ class NerfBlendField(nn.Module):
     def __init__(self, aabb: Float[Tensor, "2 3"], num_expressions: int, grid: BlendedHashGridConfig, decoder: DecoderConfig):
         super().__init__()
         self.register_buffer("aabb", aabb.float().clone())
-        self.encoding = BlendedHashEncoding(
-            num_bases=num_expressions + 1,
-            num_levels=grid.num_levels,
-            features_per_level=grid.features_per_level,
-            log2_hashmap_size=grid.log2_hashmap_size,
-            base_resolution=grid.base_resolution,
-            max_resolution=grid.max_resolution,
-            init_scale=grid.init_scale,
-        )
+        self.encoding = blended_hash_encoding(grid, num_bases=num_expressions + 1)
         implementation = mlp_implementation()
         self.sh_levels = decoder.sh_levels
         self.geometry_features = decoder.geometry_features

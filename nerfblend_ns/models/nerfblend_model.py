@@ -17,12 +17,14 @@ from torch.nn import Parameter
 
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, NerfBlendField
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics
-from nerfblend_ns.models.expression_resolution import resolve_camera_expression
+from nerfblend_ns.models.distributed_sync import broadcast_occupancy
+from nerfblend_ns.models.expression_resolution import EXTRAPOLATE_KEY, resolve_camera_expression
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, composite, staged_losses
 from nerfblend_ns.models.occupancy_density import occupancy_density_fn
 from nerfblend_ns.perceptual import load_lpips_vgg
 from nerfblend_ns.rendering.occupancy_ray_marching import march_rays
 from nerfblend_ns.rendering.packed_volume_rendering import accumulate, render_weights
+from nerfblend_ns.viewer.expression_controls import ExpressionControls
 
 
 @dataclass
@@ -46,6 +48,12 @@ class NerfBlendModelConfig(ModelConfig):
     """Opacity σ·Δt above which a cell counts as occupied."""
     occupancy_chunk: int = 1 << 18
     """Density evaluations per chunk of an occupancy update (bounds its memory)."""
+    occupancy_half_precision: bool = True
+    """Evaluate the occupancy update's MLPs under float16 autocast on CUDA, as the paper's code does;
+    its (K + 1)·N MLP evaluations dominate an update. Off: float32."""
+    render_half_precision: bool = False
+    """Render cameras (evaluation, viewer, ns-render) with float16 autocast on CUDA, as the paper's code
+    tests; the MLPs are most of a frame's time. Off: float32."""
     expression_aware_occupancy: bool = True
     """Build the grid from the max density over h0 and h0 + ŵ_i·h_i (paper §3.3); off: neutral head only."""
     render_step_size: Optional[float] = None
@@ -60,7 +68,8 @@ class NerfBlendModelConfig(ModelConfig):
     clamp_expressions: bool = True
     """Clamp coefficients to the per-dimension range seen in training, as the paper's code does."""
     perceptual_loss: Literal["auto", "required", "off"] = "auto"
-    """LPIPS(VGG) on patches: auto uses it when its weights are available, required fails without them."""
+    """LPIPS(VGG) on patches: auto uses it when its weights are available, required fails without them.
+    Evaluation reports LPIPS whenever the weights are available, also with the loss off (an ablation)."""
 
 
 class NerfBlendModel(Model):
@@ -78,6 +87,9 @@ class NerfBlendModel(Model):
         self.register_buffer("expr_min", metadata["expr_min"].float().clone())
         self.register_buffer("expr_max", metadata["expr_max"].float().clone())
         self.register_buffer("train_expressions", metadata["expressions"].float().clone())
+        self.expression_controls = ExpressionControls(
+            self.expression_names, self.expr_min, self.expr_max, self.train_expressions
+        )
         aabb = self.scene_box.aabb.float()
         self.field = self.build_field(aabb, len(self.expression_names))
         self.occupancy_grid = OccGridEstimator(
@@ -85,9 +97,7 @@ class NerfBlendModel(Model):
         )
         self.step_size = self.config.render_step_size or float((aabb[1] - aabb[0]).norm()) / 1000.0
         self.step = 0
-        perceptual = None
-        if self.config.perceptual_loss != "off":
-            perceptual, _ = load_lpips_vgg(required=self.config.perceptual_loss == "required")
+        perceptual, _ = load_lpips_vgg(required=self.config.perceptual_loss == "required")
         # Kept out of the module tree: frozen weights do not belong in checkpoints or optimisers,
         # and a checkpoint must load on a machine without them.
         object.__setattr__(self, "perceptual", perceptual)
@@ -118,16 +128,22 @@ class NerfBlendModel(Model):
             self.occupancy_grid.update_every_n_steps(
                 step=step,
                 occ_eval_fn=occupancy_density_fn(
-                    self.field, self.expr_max, self.step_size, self.config.expression_aware_occupancy, self.config.occupancy_chunk
+                    self.field, self.expr_max, self.step_size, self.config.expression_aware_occupancy,
+                    self.config.occupancy_chunk, self.config.occupancy_half_precision,
                 ),
                 occ_thre=self.config.occupancy_threshold,
                 warmup_steps=self.config.occupancy_warmup_steps,
                 n=self.config.occupancy_update_interval,
             )
+            broadcast_occupancy(self.occupancy_grid)
 
         return [
             TrainingCallback([TrainingCallbackLocation.BEFORE_TRAIN_ITERATION], begin_step, update_every_num_iters=1),
-            TrainingCallback([TrainingCallbackLocation.BEFORE_TRAIN_ITERATION], update_occupancy, update_every_num_iters=1),
+            # Runs on update steps only, so that the grid's broadcast to the other ranks follows each update.
+            TrainingCallback(
+                [TrainingCallbackLocation.BEFORE_TRAIN_ITERATION], update_occupancy,
+                update_every_num_iters=self.config.occupancy_update_interval,
+            ),
         ]
 
     def prepare_expressions(self, expressions: Float[Tensor, "r k"]) -> Float[Tensor, "r k"]:
@@ -141,9 +157,12 @@ class NerfBlendModel(Model):
         num_rays = len(ray_bundle)
         origins = ray_bundle.origins.reshape(-1, 3)
         directions = ray_bundle.directions.reshape(-1, 3)
-        expressions = self.prepare_expressions(ray_bundle.metadata["expr"].reshape(num_rays, -1).float())
-        # One blended table per distinct expression in the batch, not per ray.
-        unique_expressions, frame_of_ray = torch.unique(expressions, dim=0, return_inverse=True)
+        expressions = ray_bundle.metadata["expr"].reshape(num_rays, -1).float()
+        if not ray_bundle.metadata.get(EXTRAPOLATE_KEY, False):
+            expressions = self.prepare_expressions(expressions)
+        # One blended table per run of rays sharing an expression, not per ray. Rays come grouped by
+        # frame, so runs need no sort; a full unique sorts the [R, K] rows (2-3 ms per batch on an H100).
+        unique_expressions, frame_of_ray = torch.unique_consecutive(expressions, dim=0, return_inverse=True)
         tables = self.field.blend(unique_expressions)  # [B, P, F]
 
         def midpoints(t_starts: Tensor, t_ends: Tensor, ray_indices: Tensor) -> Tensor:
@@ -195,19 +214,27 @@ class NerfBlendModel(Model):
         prediction, target, head_mask = self._targets(batch, outputs)
         return staged_losses(
             self.config.losses, self.step, prediction, target, outputs["accumulation"], head_mask,
-            int(batch.get("num_patches", 0)), int(batch.get("patch_size", 0)), self._perceptual_on_device(),
+            int(batch.get("num_patches", 0)), int(batch.get("patch_size", 0)),
+            None if self.config.perceptual_loss == "off" else self._perceptual_on_device(),
         )
 
     @torch.no_grad()
     def get_outputs_for_camera(self, camera: Cameras, obb_box: Optional[OrientedBox] = None) -> Dict[str, Tensor]:
-        expression = resolve_camera_expression(camera, self.train_expressions)
-        metadata = {**(camera.metadata or {}), "expr": expression.to(camera.device)}
+        resolved = resolve_camera_expression(
+            camera, self.train_expressions, self.expr_min, self.expr_max, self.expression_controls.active_expression()
+        )
+        metadata = {
+            **(camera.metadata or {}),
+            "expr": resolved.coefficients.to(camera.device),
+            EXTRAPOLATE_KEY: resolved.extrapolate,
+        }
         camera = Cameras(
             camera_to_worlds=camera.camera_to_worlds, fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy,
             width=camera.width, height=camera.height, distortion_params=camera.distortion_params,
             camera_type=camera.camera_type, times=camera.times, metadata=metadata,
         )
-        return super().get_outputs_for_camera(camera, obb_box=obb_box)
+        with torch.autocast("cuda", dtype=torch.float16, enabled=self.config.render_half_precision and self.device.type == "cuda"):
+            return super().get_outputs_for_camera(camera, obb_box=obb_box)
 
     def get_image_metrics_and_images(
         self, outputs: Dict[str, Tensor], batch: Dict[str, Tensor]

@@ -1,0 +1,79 @@
+"""Expression edits given by coefficient name: set a value, scale by a factor, or animate over frames.
+
+Syntax: values `name=number`, factors `name=number`, ramps `name:start:end` (linear from start
+to end over the frames). A name may be edited once.
+"""
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Dict, Sequence, Tuple
+
+from jaxtyping import Float
+from torch import Tensor
+
+
+class EditError(ValueError):
+    """An edit that does not parse or names no coefficient."""
+
+
+@dataclass(frozen=True)
+class CoefficientEdits:
+    """Edits by coefficient index."""
+
+    values: Dict[int, float] = field(default_factory=dict)
+    factors: Dict[int, float] = field(default_factory=dict)
+    ramps: Dict[int, Tuple[float, float]] = field(default_factory=dict)
+
+    def apply(self, expression: Float[Tensor, "k"], progress: float) -> Float[Tensor, "k"]:
+        """The edited copy of `expression`; `progress` in [0, 1] is how far the animations are."""
+        edited = expression.clone()
+        for index, factor in self.factors.items():
+            edited[index] = edited[index] * factor
+        for index, value in self.values.items():
+            edited[index] = value
+        for index, (start, end) in self.ramps.items():
+            edited[index] = start + (end - start) * progress
+        return edited
+
+
+def _index(name: str, names: Sequence[str], edit: str) -> int:
+    if name in names:
+        return list(names).index(name)
+    close = difflib.get_close_matches(name, names, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; the model's coefficients: {', '.join(names)}"
+    raise EditError(f"'{edit}': the model has no coefficient '{name}'{hint}")
+
+
+def _number(text: str, edit: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise EditError(f"'{edit}': '{text}' is not a number") from None
+
+
+def parse_edits(
+    names: Sequence[str], values: Sequence[str] = (), factors: Sequence[str] = (), ramps: Sequence[str] = ()
+) -> CoefficientEdits:
+    """values, factors: `name=number`; ramps: `name:start:end`."""
+    edits = CoefficientEdits()
+    seen: Dict[int, str] = {}
+
+    def claim(index: int, edit: str) -> int:
+        if index in seen:
+            raise EditError(f"'{edit}': {names[index]} is already edited by '{seen[index]}'")
+        seen[index] = edit
+        return index
+
+    for target, texts in ((edits.values, values), (edits.factors, factors)):
+        for edit in texts:
+            name, equals, number = edit.partition("=")
+            if not equals:
+                raise EditError(f"'{edit}': expected name=number, e.g. jawOpen=0.8")
+            target[claim(_index(name.strip(), names, edit), edit)] = _number(number, edit)
+    for edit in ramps:
+        parts = edit.split(":")
+        if len(parts) != 3:
+            raise EditError(f"'{edit}': expected name:start:end, e.g. jawOpen:0:1")
+        edits.ramps[claim(_index(parts[0].strip(), names, edit), edit)] = (_number(parts[1], edit), _number(parts[2], edit))
+    return edits
+

@@ -1,0 +1,75 @@
+"""Loads a trained nerfblend run (config.yml + its latest checkpoint) for rendering, in eval mode.
+
+Shared by every command that uses a trained avatar, so that each refuses the same things with the
+same messages: a file that is not a nerfstudio config, a run of another method, a run without
+checkpoints.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import yaml
+from nerfstudio.engine.trainer import TrainerConfig
+from nerfstudio.pipelines.base_pipeline import Pipeline
+from nerfstudio.plugins.registry import discover_methods
+from nerfstudio.utils.eval_utils import eval_setup
+
+from nerfblend_ns.models.nerfblend_model import NerfBlendModel, NerfBlendModelConfig
+
+
+class AvatarError(Exception):
+    """A request the avatar commands refuse; the message says why and what to do."""
+
+
+@dataclass
+class LoadedAvatar:
+    """A trained run, ready to render."""
+
+    config: TrainerConfig
+    pipeline: Pipeline
+    checkpoint: Path
+
+    @property
+    def model(self) -> NerfBlendModel:
+        return self.pipeline.model  # type: ignore[return-value]
+
+    @property
+    def run_dir(self) -> Path:
+        """The folder holding the run's config.yml: default home of what the commands write."""
+        return self.config.get_base_dir()
+
+
+def read_run_config(config_path: Path) -> TrainerConfig:
+    """The run's config, checked to be a nerfblend method with a checkpoint to load."""
+    if not config_path.is_file():
+        raise AvatarError(f"{config_path}: no such file; pass the config.yml that ns-train wrote into the run folder")
+    try:
+        config = yaml.load(config_path.read_text(), Loader=yaml.Loader)
+    except (yaml.YAMLError, AttributeError, ImportError, TypeError) as error:
+        raise AvatarError(f"{config_path}: not a readable nerfstudio config ({error})") from None
+    if not isinstance(config, TrainerConfig):
+        raise AvatarError(f"{config_path}: not a nerfstudio run config (it holds a {type(config).__name__})")
+    nerfblend_methods = sorted(
+        name for name, method in discover_methods()[0].items() if isinstance(method.pipeline.model, NerfBlendModelConfig)
+    )
+    if config.method_name not in nerfblend_methods or not isinstance(config.pipeline.model, NerfBlendModelConfig):
+        raise AvatarError(
+            f"{config_path}: a '{config.method_name}' run; this command needs a run of a nerfblend method "
+            f"({', '.join(nerfblend_methods)})"
+        )
+    checkpoint_dir = config.get_checkpoint_dir()
+    if not sorted(checkpoint_dir.glob("step-*.ckpt")):
+        raise AvatarError(
+            f"{config_path}: no checkpoint in {checkpoint_dir} (relative paths are resolved from the folder ns-train "
+            "was run in; run from there, or train until a checkpoint is saved)"
+        )
+    return config
+
+
+def load_avatar(config_path: Path, eval_num_rays_per_chunk: Optional[int] = None) -> LoadedAvatar:
+    """Config, pipeline (test split loaded as the eval dataset) and the loaded checkpoint."""
+    read_run_config(config_path)
+    config, pipeline, checkpoint, _ = eval_setup(config_path, eval_num_rays_per_chunk, test_mode="test")
+    pipeline.eval()
+    return LoadedAvatar(config, pipeline, checkpoint)

@@ -1,0 +1,60 @@
+"""Frames per second of rendering test cameras with a trained model, after a warm-up frame."""
+
+import time
+from dataclasses import dataclass
+from typing import List, Optional
+
+import torch
+from nerfstudio.cameras.cameras import Cameras
+from nerfstudio.models.base_model import Model
+
+from nerfblend_ns.benchmarks.phase_timer import peak_memory_gib, reset_peak_memory, synchronize
+
+
+@dataclass
+class RenderSpeed:
+    frames: int
+    size: int
+    """Rendered width and height in pixels."""
+    rays_per_chunk: int
+    fps: float
+    ms_per_frame: float
+    samples_per_ray: float
+    """Mean samples per ray that survived marching (what the field evaluated with colour)."""
+    peak_memory_gib: Optional[float]
+
+
+def square_cameras(cameras: Cameras, indices: List[int], size: int) -> List[Cameras]:
+    """The chosen cameras scaled to `size` pixels wide (the test cameras are square)."""
+    chosen = []
+    for index in indices:
+        camera = cameras[index : index + 1]
+        camera.rescale_output_resolution(size / int(camera.width))
+        chosen.append(camera)
+    return chosen
+
+
+@torch.no_grad()
+def measure_render(model: Model, cameras: List[Cameras], rays_per_chunk: int) -> RenderSpeed:
+    """Renders the first camera untimed, then all of them; `rays_per_chunk` overrides the model's
+    evaluation chunk for the measurement."""
+    device = model.device
+    configured, model.config.eval_num_rays_per_chunk = model.config.eval_num_rays_per_chunk, rays_per_chunk
+    was_training = model.training
+    model.eval()
+    try:
+        model.get_outputs_for_camera(cameras[0].to(device))
+        synchronize(device)
+        reset_peak_memory(device)
+        start = time.perf_counter()
+        samples = 0.0
+        for camera in cameras:
+            outputs = model.get_outputs_for_camera(camera.to(device))
+            samples += float(outputs["num_samples_per_ray"].mean())
+        synchronize(device)
+        seconds = (time.perf_counter() - start) / len(cameras)
+    finally:
+        model.config.eval_num_rays_per_chunk = configured
+        model.train(was_training)
+    size = int(cameras[0].width)
+    return RenderSpeed(len(cameras), size, rays_per_chunk, 1 / seconds, 1e3 * seconds, samples / len(cameras), peak_memory_gib(device))

@@ -1,0 +1,33 @@
+"""What a benchmark result was measured with: the code's revision and the device."""
+
+import subprocess
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _git(*arguments: str) -> Optional[str]:
+    try:
+        result = subprocess.run(["git", *arguments], cwd=_PACKAGE_DIR, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def git_revision() -> str:
+    """HEAD of the checkout holding this package, or "unknown" outside a git checkout."""
+    return _git("rev-parse", "HEAD") or "unknown"
+
+
+def git_dirty() -> Optional[bool]:
+    """Whether the checkout has uncommitted changes, so that the revision alone does not name the code; None outside one."""
+    # No optional locks: reading the status must not refresh the index while someone else commits.
+    status = _git("--no-optional-locks", "status", "--porcelain")
+    return None if status is None else bool(status)
+
+
+def device_name() -> str:
+    return torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"

@@ -1,0 +1,88 @@
+"""Fused hash-grid lookup in stacked tables (Triton), differentiable with respect to the tables.
+
+Same values as the torch lookup of ``BlendedHashEncoding``, without its per-corner index and
+weight tensors: each kernel recomputes cells, hashes and weights in registers, accumulates in
+float32 and, in the backward pass, adds ``weight · dL/dfeature`` straight into a float32 table
+gradient with atomics. Only positions and table indices are kept for the backward pass.
+
+Positions get no gradient: they come from ray marching, not from a learned quantity.
+Table indices are not range-checked (a check would cost a host synchronisation per call).
+"""
+
+from typing import Optional, Tuple
+
+import torch
+import triton
+from jaxtyping import Float, Int
+from torch import Tensor
+
+from nerfblend_ns.encodings.triton_hash_kernels import lookup_backward_kernel, lookup_forward_kernel
+
+# (samples per program, warps per program), one thread per sample and level.
+FORWARD_LAUNCH = (128, 4)
+BACKWARD_LAUNCH = (128, 4)
+
+
+def _launch(
+    kernel, source: Tensor, positions: Tensor, frames: Optional[Tensor], levels: Tensor, target: Tensor,
+    table_shape: Tuple[int, int, int], launch: Tuple[int, int],
+) -> None:
+    """Forward: source = tables, target = features. Backward: source = feature gradient, target = table gradient.
+    Without ``frames`` every sample is looked up in every table."""
+    num_tables, rows_per_table, features = table_shape
+    block, num_warps = launch
+    num_samples = positions.shape[0]
+    if num_samples == 0:
+        return
+    per_sample = frames is not None
+    grid = (triton.cdiv(num_samples, block), levels.shape[0], 1 if per_sample else num_tables)
+    kernel[grid](
+        source, positions, frames, levels, target, num_samples, rows_per_table,
+        LEVELS=levels.shape[0], FEATURES=features, FEATURES_POW2=triton.next_power_of_2(features),
+        PER_SAMPLE_TABLE=per_sample, BLOCK=block, num_warps=num_warps,
+    )
+
+
+class _FusedLookup(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, tables: Tensor, positions: Tensor, frames: Optional[Tensor], levels: Tensor) -> Tensor:
+        tables = tables.contiguous()
+        num_tables, _, features = tables.shape
+        width = levels.shape[0] * features
+        shape = (positions.shape[0], width) if frames is not None else (num_tables, positions.shape[0], width)
+        out = torch.empty(shape, dtype=tables.dtype, device=tables.device)
+        _launch(lookup_forward_kernel, tables, positions, frames, levels, out, tuple(tables.shape), FORWARD_LAUNCH)
+        ctx.save_for_backward(positions, frames, levels)
+        ctx.table_shape, ctx.table_dtype = tuple(tables.shape), tables.dtype
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):
+        positions, frames, levels = ctx.saved_tensors
+        grad_tables = torch.zeros(ctx.table_shape, dtype=torch.float32, device=grad_out.device)
+        _launch(
+            lookup_backward_kernel, grad_out.contiguous(), positions, frames, levels, grad_tables, ctx.table_shape,
+            BACKWARD_LAUNCH,
+        )
+        return grad_tables.to(ctx.table_dtype), None, None, None
+
+
+def _unit_positions(positions: Float[Tensor, "n 3"]) -> Float[Tensor, "n 3"]:
+    return positions.detach().to(torch.float32).contiguous()
+
+
+def fused_lookup(
+    tables: Float[Tensor, "b p f"],
+    positions: Float[Tensor, "n 3"],
+    table_index: Int[Tensor, "n"],
+    levels: Int[Tensor, "levels 4"],
+) -> Float[Tensor, "n out"]:
+    """Features of each sample in its own table; ``out = L·F``, in the tables' dtype."""
+    return _FusedLookup.apply(tables, _unit_positions(positions), table_index.contiguous(), levels)
+
+
+def fused_lookup_every_table(
+    tables: Float[Tensor, "b p f"], positions: Float[Tensor, "n 3"], levels: Int[Tensor, "levels 4"]
+) -> Float[Tensor, "b n out"]:
+    """Features of every sample in every table, without repeating the samples B times."""
+    return _FusedLookup.apply(tables, _unit_positions(positions), None, levels)

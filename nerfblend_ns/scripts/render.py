@@ -1,0 +1,36 @@
+"""`nerfblend-render`: drive and inspect a trained avatar.
+
+Subcommands: reenact (another video's coefficients, paper Fig. 6), edit (coefficients set, scaled or
+animated on the test frames), orbit (novel views, Fig. 11), bases (each basis, Fig. 9) and compare
+(ground truth beside prediction on the test split).
+"""
+
+from typing import List, Optional, Union
+
+import tyro
+from typing_extensions import Annotated
+
+from nerfblend_ns.scripts.command_errors import run_reporting_errors
+from nerfblend_ns.scripts.render_modes.bases import Bases
+from nerfblend_ns.scripts.render_modes.compare import Compare
+from nerfblend_ns.scripts.render_modes.edit import Edit
+from nerfblend_ns.scripts.render_modes.orbit import Orbit
+from nerfblend_ns.scripts.render_modes.reenact import Reenact
+
+Commands = Union[
+    Annotated[Reenact, tyro.conf.subcommand(name="reenact")],
+    Annotated[Edit, tyro.conf.subcommand(name="edit")],
+    Annotated[Orbit, tyro.conf.subcommand(name="orbit")],
+    Annotated[Bases, tyro.conf.subcommand(name="bases")],
+    Annotated[Compare, tyro.conf.subcommand(name="compare")],
+]
+
+
+def entrypoint(args: Optional[List[str]] = None) -> None:
+    """args: the command line after the program name (default: sys.argv)."""
+    command = tyro.cli(Commands, args=args, description=__doc__)
+    run_reporting_errors(command.main)
+
+
+if __name__ == "__main__":
+    entrypoint()

@@ -1,0 +1,1 @@
+"""The subcommands of `nerfblend-render`, one module each."""

@@ -1,0 +1,47 @@
+"""`nerfblend-render reenact`: drive the avatar with another tracked video (paper Fig. 6)."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from nerfblend_ns.avatar.driving_sequence import read_driving_sequence
+from nerfblend_ns.avatar.frame_rendering import render_rgb, scaled
+from nerfblend_ns.avatar.loading import load_avatar
+from nerfblend_ns.avatar.views import frontal_index
+from nerfblend_ns.dataparsers.layouts import LayoutName
+from nerfblend_ns.scripts.render_modes.options import CONSOLE, VideoOptions
+
+
+@dataclass(kw_only=True)
+class Reenact(VideoOptions):
+    """Drive the avatar with the expression coefficients (and optionally head poses) of another tracked video."""
+
+    driving: Path
+    """Tracked workspace of the driving video; its expression coefficients must be the model's (same names)."""
+    use_driving_poses: bool = False
+    """Film through the driving video's cameras (its head motion and framing) instead of the avatar's most frontal
+    test camera."""
+    driving_layout: LayoutName = "auto"
+    """On-disk layout of the driving workspace."""
+    frame_stride: int = 1
+    """Use every n-th driving frame."""
+    max_frames: Optional[int] = None
+    """Stop after this many frames."""
+
+    def main(self) -> None:
+        avatar = load_avatar(self.load_config)
+        sequence = read_driving_sequence(self.driving, avatar.model.expression_names, self.driving_layout)
+        frames = torch.arange(0, sequence.expressions.shape[0], self.frame_stride)[: self.max_frames]
+        if self.use_driving_poses:
+            cameras = scaled(sequence.cameras[frames], self.downscale)
+        else:
+            test_cameras = avatar.pipeline.datamanager.eval_dataset.cameras
+            cameras = scaled(test_cameras[torch.full_like(frames, frontal_index(test_cameras))], self.downscale)
+        CONSOLE.print(f"reenact: {len(frames)} of the {sequence.expressions.shape[0]} frames of {self.driving}")
+        images = (
+            render_rgb(avatar.model, cameras[i], sequence.expressions[frame], self.extrapolate)
+            for i, frame in enumerate(frames.tolist())
+        )
+        self.write(avatar, "reenact", images, len(frames))

@@ -1,0 +1,1 @@
+"""Controls that nerfblend adds to nerfstudio's viewer."""

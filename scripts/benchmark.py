@@ -1,0 +1,197 @@
+"""Speed of nerfblend: (a) the blended hash encoding, fused kernels against the torch reference;
+(b) one training step split into phases; (c) rendering frames per second; (d) peak GPU memory
+of training and rendering. Prints tables and writes JSON (rewritten after every part, so a part
+that fails or runs out of time leaves the others' results).
+
+    python scripts/benchmark.py --data WORKSPACE --output outputs/benchmark.json
+
+(b)-(d) train the method from scratch for --warmup-steps first, so that the occupancy grid and
+the samples per ray look like training's, then measure every implementation on that state.
+--profile-steps adds the profiler's table of the costliest operators of training and rendering
+(next to the JSON, .profile.txt). Quality against training time is scripts/benchmark_training.py's job.
+"""
+
+import argparse
+import json
+import tempfile
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable, Dict, List
+
+import torch
+from nerfstudio.plugins.registry import discover_methods
+
+from nerfblend_ns.benchmarks.encoding_throughput import measure_encoding
+from nerfblend_ns.benchmarks.kernel_profile import profile_table
+from nerfblend_ns.benchmarks.render_speed import measure_render, square_cameras
+from nerfblend_ns.benchmarks.step_phases import PHASES, time_occupancy_update, time_step_phases, train_steps
+from nerfblend_ns.benchmarks.timed_training import build_trainer
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--output", type=Path, default=Path("outputs/benchmark.json"), help="JSON results")
+    parser.add_argument("--implementations", nargs="+", default=["triton", "torch"], help="encoding lookups to compare")
+    parser.add_argument("--expressions", type=int, nargs="*", default=[46, 51], help="(a) K; K + 1 tables; none: skip (a)")
+    parser.add_argument("--frames", type=int, default=4, help="(a) frames blended per step")
+    parser.add_argument("--log2-samples", type=int, default=18, help="(a) samples per forward+backward")
+    parser.add_argument("--encoding-iterations", type=int, default=20, help="(a) timed iterations")
+    parser.add_argument("--data", type=Path, default=None, help="(b-d) tracked workspace; without it only (a) runs")
+    parser.add_argument("--method", default="nerfblend", help="(b-d) registered method")
+    parser.add_argument("--warmup-steps", type=int, default=1000, help="(b) training steps before measuring")
+    parser.add_argument("--timed-steps", type=int, default=64, help="(b) steps timed per implementation")
+    parser.add_argument("--occupancy-chunks", type=int, nargs="*", default=[], help="(b) also time one grid update per chunk")
+    parser.add_argument("--occupancy-precisions", nargs="+", choices=["half", "float"], default=["half"],
+                        help="(b) MLP precision of those updates")
+    parser.add_argument("--render-size", type=int, default=512, help="(c) width and height of rendered frames")
+    parser.add_argument("--render-frames", type=int, default=8, help="(c) test frames rendered")
+    parser.add_argument("--render-chunks", type=int, nargs="*", default=[], help="(c) rays per chunk (default: the method's)")
+    parser.add_argument("--profile-steps", type=int, default=0, help="also profile this many steps and one frame per implementation")
+    parser.add_argument("--override", nargs=2, action="append", default=[], metavar=("DOTTED.NAME", "PYTHON_LITERAL"),
+                        help="config override, e.g. pipeline.model.occupancy_chunk 1048576")
+    return parser.parse_args()
+
+
+def _literal(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+class Results:
+    """The JSON document, written whenever a part finishes."""
+
+    def __init__(self, path: Path, **context) -> None:
+        self.path = path
+        self.document: Dict = {**context, "errors": {}}
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def run(self, part: str, measure: Callable[[], object]) -> None:
+        try:
+            self.document[part] = measure()
+        except Exception:  # noqa: BLE001  a benchmark reports a broken part and goes on to the next
+            self.document["errors"][part] = traceback.format_exc()
+            print(f"{part} failed:\n{self.document['errors'][part]}", flush=True)
+        self.path.write_text(json.dumps(self.document, indent=2))
+
+
+def _print_table(title: str, header: List[str], rows: List[List[str]]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    print(f"\n{title}")
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(cell).rjust(w) for cell, w in zip(row, widths)))
+
+
+def encoding_part(args: argparse.Namespace, device: torch.device) -> List[Dict]:
+    rows, results = [], []
+    for expressions in args.expressions:
+        measured = {
+            name: measure_encoding(name, expressions, args.frames, 2**args.log2_samples, device, iterations=args.encoding_iterations)
+            for name in args.implementations
+        }
+        reference = measured.get("torch")
+        for name, result in measured.items():
+            speedup = reference.ms / result.ms if reference else None
+            results.append({**asdict(result), "speedup_over_torch": speedup})
+            rows.append([f"K={expressions}", name, f"{result.ms:.2f}", f"{result.samples_per_second / 1e6:.1f}",
+                         "-" if speedup is None else f"{speedup:.1f}x", _gib(result.peak_memory_gib)])
+    _print_table(f"(a) encoding forward+backward, {args.frames} frames, 2^{args.log2_samples} samples",
+                 ["size", "lookup", "ms", "M samples/s", "vs torch", "peak GiB"], rows)
+    return results
+
+
+def _gib(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def training_parts(args: argparse.Namespace, results: Results) -> None:
+    overrides = {name: _literal(value) for name, value in args.override}
+    with tempfile.TemporaryDirectory() as runs:
+        trainer = build_trainer(discover_methods()[0][args.method], args.data, Path(runs), overrides)
+        model = trainer.pipeline.model
+        device = model.device
+        interval = model.config.occupancy_update_interval
+        whole_intervals = lambda steps: -(-steps // interval) * interval  # noqa: E731
+        results.run("warmup", lambda: asdict(train_steps(trainer, 0, args.warmup_steps)))
+        # Windows of whole intervals: every implementation's holds the same number of grid updates,
+        # and the occupancy measurements fall on update steps.
+        step = whole_intervals(args.warmup_steps)
+        results.run("warmup_to_interval", lambda: asdict(train_steps(trainer, args.warmup_steps, step - args.warmup_steps)))
+        timed = whole_intervals(args.timed_steps)
+        dataset = trainer.pipeline.datamanager.eval_dataset
+        picked = sorted({int(i) for i in torch.linspace(0, len(dataset) - 1, args.render_frames).round()})
+        cameras = square_cameras(dataset.cameras, picked, args.render_size)
+        profiles = []
+        for name in args.implementations:
+            model.field.encoding.implementation = name
+            results.run(f"steps_{name}", lambda: asdict(train_steps(trainer, step, timed)))
+            step += timed
+            results.run(f"phases_{name}", lambda: asdict(time_step_phases(trainer, step, timed, interval)))
+            step += timed
+            for chunk in args.occupancy_chunks:
+                for precision in args.occupancy_precisions:
+                    results.run(
+                        f"occupancy_{name}_{chunk}_{precision}",
+                        lambda: time_occupancy_update(trainer, step, chunk, precision == "half"),
+                    )
+            for chunk in args.render_chunks or [model.config.eval_num_rays_per_chunk]:
+                results.run(f"render_{name}_{chunk}", lambda: asdict(measure_render(model, cameras, chunk)))
+            if args.profile_steps:
+                profiles.append(f"== {args.profile_steps} training steps, {name} lookup")
+                profiles.append(profile_table(lambda: train_steps(trainer, step, args.profile_steps), device))
+                step += whole_intervals(args.profile_steps)
+                profiles.append(f"== one {args.render_size}² frame, {name} lookup")
+                profiles.append(profile_table(lambda: measure_render(model, cameras[:1], model.config.eval_num_rays_per_chunk), device))
+        if profiles:
+            args.output.with_suffix(".profile.txt").write_text("\n\n".join(profiles))
+    _print_training(args, results.document)
+
+
+def _print_training(args: argparse.Namespace, document: Dict) -> None:
+    names = [n for n in args.implementations if f"phases_{n}" in document]
+    if names:
+        phases = {n: document[f"phases_{n}"] for n in names}
+        rows = [[phase, *(f"{phases[n]['phase_ms'][phase]:.2f}" for n in names)] for phase in PHASES]
+        rows.append(["sum (synchronised)", *(f"{phases[n]['step_ms']:.2f}" for n in names)])
+        rows.append(["step, unsynchronised", *(_ms(document.get(f"steps_{n}", {}).get("step_ms"), 2) for n in names)])
+        rows.append(["occupancy update", *(_ms(phases[n]["occupancy_update_ms"]) for n in names)])
+        rows.append(["samples per step", *(f"{phases[n]['samples_per_step']:.0f}" for n in names)])
+        rows.append(["peak GiB", *(_gib(document.get(f"steps_{n}", {}).get("peak_memory_gib")) for n in names)])
+        _print_table(f"(b, d) training step of {args.method}, ms per step by phase", ["phase", *names], rows)
+    rows = [
+        [name, chunk, precision, _ms(update["ms"]), _gib(update["peak_memory_gib"])]
+        for name in args.implementations for chunk in args.occupancy_chunks for precision in args.occupancy_precisions
+        if (update := document.get(f"occupancy_{name}_{chunk}_{precision}"))
+    ]
+    if rows:
+        _print_table("occupancy-grid update", ["lookup", "chunk", "MLP", "ms", "peak GiB"], rows)
+    rows = [
+        [name, r["rays_per_chunk"], f"{r['fps']:.2f}", _ms(r["ms_per_frame"]), f"{r['samples_per_ray']:.1f}", _gib(r["peak_memory_gib"])]
+        for name in args.implementations for key, r in document.items() if key.startswith(f"render_{name}_")
+    ]
+    if rows:
+        _print_table(f"(c, d) rendering {args.render_size}² test frames", ["lookup", "rays/chunk", "fps", "ms", "samples/ray", "peak GiB"], rows)
+
+
+def _ms(value, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def main() -> None:
+    args = parse_args()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    results = Results(
+        args.output, device=torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
+        torch=torch.__version__, arguments={k: str(v) for k, v in vars(args).items()},
+    )
+    if args.expressions:
+        results.run("encoding", lambda: encoding_part(args, device))
+    if args.data is not None:
+        training_parts(args, results)
+    print(f"\nwrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
