@@ -8,7 +8,7 @@ from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
 
 def test_methods_are_registered_with_their_components():
     methods, descriptions = discover_methods()
-    for name in ("nerfblend", "nerfblend-small"):
+    for name in ("nerfblend", "nerfblend-small", "nerfblend-concat", "nerfblend-concat-small"):
         assert name in methods and descriptions[name]
         config = methods[name]
         assert config.method_name == name
