@@ -47,7 +47,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--render-size", type=int, default=512, help="(c) width and height of rendered frames")
     parser.add_argument("--render-frames", type=int, default=8, help="(c) test frames rendered")
     parser.add_argument("--render-chunks", type=int, nargs="*", default=[], help="(c) rays per chunk (default: the method's)")
-    parser.add_argument("--profile-steps", type=int, default=0, help="also profile this many steps and one frame per implementation")
+    parser.add_argument("--profile-steps", type=int, default=0,
+                        help="also profile this many steps and one frame per implementation")
     parser.add_argument("--override", nargs=2, action="append", default=[], metavar=("DOTTED.NAME", "PYTHON_LITERAL"),
                         help="config override, e.g. pipeline.model.occupancy_chunk 1048576")
     return parser.parse_args()
@@ -88,7 +89,9 @@ def encoding_part(args: argparse.Namespace, device: torch.device) -> List[Dict]:
     rows, results = [], []
     for expressions in args.expressions:
         measured = {
-            name: measure_encoding(name, expressions, args.frames, 2**args.log2_samples, device, iterations=args.encoding_iterations)
+            name: measure_encoding(
+                name, expressions, args.frames, 2**args.log2_samples, device, iterations=args.encoding_iterations
+            )
             for name in args.implementations
         }
         reference = measured.get("torch")
@@ -142,8 +145,9 @@ def training_parts(args: argparse.Namespace, results: Results) -> None:
                 profiles.append(f"== {args.profile_steps} training steps, {name} lookup")
                 profiles.append(profile_table(lambda: train_steps(trainer, step, args.profile_steps), device))
                 step += whole_intervals(args.profile_steps)
-                profiles.append(f"== one {args.render_size}² frame, {name} lookup")
-                profiles.append(profile_table(lambda: measure_render(model, cameras[:1], model.config.eval_num_rays_per_chunk), device))
+                profiles.append(f"== two {args.render_size}² frames (the first a warm-up), {name} lookup")
+                chunk = model.config.eval_num_rays_per_chunk
+                profiles.append(profile_table(lambda: measure_render(model, cameras[:1], chunk), device))
         if profiles:
             args.output.with_suffix(".profile.txt").write_text("\n\n".join(profiles))
     _print_training(args, results.document)
@@ -168,11 +172,13 @@ def _print_training(args: argparse.Namespace, document: Dict) -> None:
     if rows:
         _print_table("occupancy-grid update", ["lookup", "chunk", "MLP", "ms", "peak GiB"], rows)
     rows = [
-        [name, r["rays_per_chunk"], f"{r['fps']:.2f}", _ms(r["ms_per_frame"]), f"{r['samples_per_ray']:.1f}", _gib(r["peak_memory_gib"])]
+        [name, r["rays_per_chunk"], f"{r['fps']:.2f}", _ms(r["ms_per_frame"]), f"{r['samples_per_ray']:.1f}",
+         _gib(r["peak_memory_gib"])]
         for name in args.implementations for key, r in document.items() if key.startswith(f"render_{name}_")
     ]
     if rows:
-        _print_table(f"(c, d) rendering {args.render_size}² test frames", ["lookup", "rays/chunk", "fps", "ms", "samples/ray", "peak GiB"], rows)
+        header = ["lookup", "rays/chunk", "fps", "ms", "samples/ray", "peak GiB"]
+        _print_table(f"(c, d) rendering {args.render_size}² test frames", header, rows)
 
 
 def _ms(value, digits: int = 1) -> str:

@@ -57,4 +57,6 @@ def measure_render(model: Model, cameras: List[Cameras], rays_per_chunk: int) ->
         model.config.eval_num_rays_per_chunk = configured
         model.train(was_training)
     size = int(cameras[0].width)
-    return RenderSpeed(len(cameras), size, rays_per_chunk, 1 / seconds, 1e3 * seconds, samples / len(cameras), peak_memory_gib(device))
+    return RenderSpeed(
+        len(cameras), size, rays_per_chunk, 1 / seconds, 1e3 * seconds, samples / len(cameras), peak_memory_gib(device)
+    )

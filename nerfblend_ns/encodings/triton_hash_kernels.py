@@ -24,7 +24,10 @@ _DENSE = tl.constexpr(3)
 
 @triton.jit
 def _cell(position, resolution):
-    """Cell along one axis and the fraction into it; the face at 1 belongs to the last cell."""
+    """Cell along one axis and the fraction into it; the face at 1 belongs to the last cell.
+
+    The compiler may fuse the product and the subtraction into one FMA, so a fraction can differ
+    from the torch reference's (which rounds the product) by an ulp of the scaled position."""
     scaled = tl.minimum(tl.maximum(position, 0.0), 1.0) * resolution.to(tl.float32)
     cell = tl.minimum(tl.floor(scaled).to(tl.int32), resolution - 1)
     return cell, scaled - cell.to(tl.float32)
@@ -125,7 +128,9 @@ def lookup_backward_kernel(
     LEVELS: tl.constexpr, FEATURES: tl.constexpr, FEATURES_POW2: tl.constexpr,
     PER_SAMPLE_TABLE: tl.constexpr, BLOCK: tl.constexpr,
 ):
-    """Scatters weight·dL/dfeature into the float32 table gradient; colliding corners add atomically."""
+    """Scatters weight·dL/dfeature into the float32 table gradient; colliding corners add atomically
+    (4-wide relaxed atomics on sm_90: 0.5 ms for 2^18 samples, random or ordered along rays, so a
+    sorted segmented reduction has little to win)."""
     samples, in_range, inside, level_start, cx, cy, cz, fx, fy, fz, side, hash_mask, dense = _program_samples(
         positions_ptr, frames_ptr, levels_ptr, num_samples, rows_per_table, PER_SAMPLE_TABLE, BLOCK
     )

@@ -46,14 +46,11 @@ class NerfBlendModelConfig(ModelConfig):
     """Steps during which every update re-evaluates all cells."""
     occupancy_threshold: float = 0.01
     """Opacity σ·Δt above which a cell counts as occupied."""
-    occupancy_chunk: int = 1 << 18
-    """Density evaluations per chunk of an occupancy update (bounds its memory)."""
+    occupancy_chunk: int = 1 << 20
+    """Density evaluations per chunk of an occupancy update (bounds its memory: ~3 GB at the paper's size)."""
     occupancy_half_precision: bool = True
     """Evaluate the occupancy update's MLPs under float16 autocast on CUDA, as the paper's code does;
     its (K + 1)·N MLP evaluations dominate an update. Off: float32."""
-    render_half_precision: bool = False
-    """Render cameras (evaluation, viewer, ns-render) with float16 autocast on CUDA, as the paper's code
-    tests; the MLPs are most of a frame's time. Off: float32."""
     expression_aware_occupancy: bool = True
     """Build the grid from the max density over h0 and h0 + ŵ_i·h_i (paper §3.3); off: neutral head only."""
     render_step_size: Optional[float] = None
@@ -233,8 +230,7 @@ class NerfBlendModel(Model):
             width=camera.width, height=camera.height, distortion_params=camera.distortion_params,
             camera_type=camera.camera_type, times=camera.times, metadata=metadata,
         )
-        with torch.autocast("cuda", dtype=torch.float16, enabled=self.config.render_half_precision and self.device.type == "cuda"):
-            return super().get_outputs_for_camera(camera, obb_box=obb_box)
+        return super().get_outputs_for_camera(camera, obb_box=obb_box)
 
     def get_image_metrics_and_images(
         self, outputs: Dict[str, Tensor], batch: Dict[str, Tensor]

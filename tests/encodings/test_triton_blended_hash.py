@@ -39,7 +39,9 @@ def _positions(n: int, device: str) -> torch.Tensor:
     positions = torch.rand(n, 3)
     outside = torch.rand(n) < 0.1
     positions[outside] = positions[outside] * 1.4 - 0.2
-    edges = torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.5, 1.0], [1.0, 1e-7, 0.5], [-1e-6, 0.5, 0.5], [0.5, 1.0 + 1e-6, 0.5]])
+    edges = torch.tensor(
+        [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.5, 1.0], [1.0, 1e-7, 0.5], [-1e-6, 0.5, 0.5], [0.5, 1.0 + 1e-6, 0.5]]
+    )
     positions[: len(edges)] = edges
     return positions.to(device)
 
