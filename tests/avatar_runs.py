@@ -80,7 +80,7 @@ def shape_density(root: Path, config_path: Path, steps: int = 60) -> Path:
             points = torch.rand(1024, 3, generator=generator) * 2 - 1
             frame = torch.zeros(points.shape[0], dtype=torch.long)
             loss = sum(
-                ((field.density(points, field.blend(expression[None]), frame).squeeze(-1) - _ball(points, radius)) ** 2).mean()
+                ((field.density(points, field.blend(expression[None]), frame)[:, 0] - _ball(points, radius)) ** 2).mean()
                 for expression, radius in targets
             )
             optimizer.zero_grad()

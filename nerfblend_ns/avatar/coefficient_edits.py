@@ -74,6 +74,7 @@ def parse_edits(
         parts = edit.split(":")
         if len(parts) != 3:
             raise EditError(f"'{edit}': expected name:start:end, e.g. jawOpen:0:1")
-        edits.ramps[claim(_index(parts[0].strip(), names, edit), edit)] = (_number(parts[1], edit), _number(parts[2], edit))
+        index = claim(_index(parts[0].strip(), names, edit), edit)
+        edits.ramps[index] = (_number(parts[1], edit), _number(parts[2], edit))
     return edits
 

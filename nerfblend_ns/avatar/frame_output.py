@@ -1,14 +1,13 @@
 """Writes rendered frames as they come: an H.264 MP4 and/or numbered PNG files.
 
 MP4s are encoded with PyAV (a nerfstudio dependency that bundles FFmpeg's libraries), so no
-`ffmpeg` program is needed.
+`ffmpeg` program is needed; PNG output works without PyAV.
 """
 
 from fractions import Fraction
 from pathlib import Path
 from typing import List, Literal, Optional
 
-import av
 import numpy as np
 from PIL import Image
 
@@ -35,7 +34,7 @@ class FrameWriter:
         self.frames_dir = output.with_suffix("") if formats in ("png", "both") else None
         self.fps = fps
         self.count = 0
-        self._container: Optional[av.container.OutputContainer] = None
+        self._container = None
         self._stream = None
         self._size: Optional[tuple] = None
 
@@ -61,6 +60,8 @@ class FrameWriter:
         self.count += 1
 
     def _encode(self, frame: np.ndarray) -> None:
+        import av
+
         if self._container is None:
             self._container = av.open(str(self.video_path), mode="w")
             self._stream = self._container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1001))

@@ -7,7 +7,6 @@ checkpoints.
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import yaml
 from nerfstudio.engine.trainer import TrainerConfig
@@ -67,9 +66,9 @@ def read_run_config(config_path: Path) -> TrainerConfig:
     return config
 
 
-def load_avatar(config_path: Path, eval_num_rays_per_chunk: Optional[int] = None) -> LoadedAvatar:
+def load_avatar(config_path: Path) -> LoadedAvatar:
     """Config, pipeline (test split loaded as the eval dataset) and the loaded checkpoint."""
     read_run_config(config_path)
-    config, pipeline, checkpoint, _ = eval_setup(config_path, eval_num_rays_per_chunk, test_mode="test")
+    config, pipeline, checkpoint, _ = eval_setup(config_path, test_mode="test")
     pipeline.eval()
     return LoadedAvatar(config, pipeline, checkpoint)

@@ -14,5 +14,5 @@ def run_reporting_errors(main: Callable[[], None]) -> None:
     try:
         main()
     except (AvatarError, EditError, WorkspaceError) as error:
-        Console(stderr=True).print(Text(f"error: {error}", style="red"))
+        Console(stderr=True, soft_wrap=True).print(Text(f"error: {error}", style="red"))
         raise SystemExit(2) from None

@@ -35,8 +35,7 @@ class ExportMesh:
     resolution: int = 256
     """Grid nodes per axis at which the density is sampled."""
     threshold: Optional[float] = None
-    """Density σ (per scene unit) of the surface (default: ln 2 / the model's render step, where one marching step
-    becomes half opaque)."""
+    """Density σ of the surface (default: ln 2 / render step size, where one marching step is half opaque)."""
     box_min: Optional[Tuple[float, float, float]] = None
     """Lower corner of the box to mesh, in workspace units (default: the model's scene box)."""
     box_max: Optional[Tuple[float, float, float]] = None
@@ -54,7 +53,8 @@ class ExportMesh:
         elif 0 <= self.frame < model.train_expressions.shape[0]:
             expression, what = model.train_expressions[self.frame], f"training frame {self.frame}"
         else:
-            raise AvatarError(f"--frame {self.frame}: the training split has frames 0 … {model.train_expressions.shape[0] - 1}")
+            last = model.train_expressions.shape[0] - 1
+            raise AvatarError(f"--frame {self.frame}: the training split has frames 0 … {last}")
         # Scene units are the workspace's scaled by the dataparser (the head within the unit sphere).
         scale = float(avatar.pipeline.datamanager.train_dataparser_outputs.dataparser_scale)
         aabb = model.field.aabb.cpu().double().numpy()

@@ -12,7 +12,9 @@ MIN_SPAN = 1e-3
 """A coefficient whose range is narrower than this is constant: its slider is shown, disabled."""
 
 
-def _slider(name: str, low: float, high: float, start: float, visible: bool, on_change: Callable[[], None]) -> ViewerSlider:
+def _slider(
+    name: str, low: float, high: float, start: float, visible: bool, on_change: Callable[[], None]
+) -> ViewerSlider:
     constant = bool(high - low < MIN_SPAN)
     top = low + MIN_SPAN if constant else high
     return ViewerSlider(
@@ -54,11 +56,10 @@ class CoefficientSliders(nn.Module):
         }
         self.extrapolated = False
         for index, name in enumerate(names):
-            setattr(self, self._attributes[False][index], _slider(name, low[index], high[index], start[index], True, on_change))
-            setattr(
-                self, self._attributes[True][index],
-                _slider(name, wide_low[index], wide_high[index], start[index], False, on_change),
-            )
+            training = _slider(name, low[index], high[index], start[index], True, on_change)
+            extrapolated = _slider(name, wide_low[index], wide_high[index], start[index], False, on_change)
+            setattr(self, self._attributes[False][index], training)
+            setattr(self, self._attributes[True][index], extrapolated)
 
     def _set(self, extrapolated: bool) -> List[ViewerSlider]:
         return [getattr(self, attribute) for attribute in self._attributes[extrapolated]]

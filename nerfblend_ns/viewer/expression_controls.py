@@ -65,9 +65,8 @@ class ExpressionControls(nn.Module):
         )
         self.load_frame = ViewerButton("Load training frame", cb_hook=lambda _: self.load_training_frame())
         self.reset = ViewerButton("Reset to neutral", cb_hook=lambda _: self.reset_to_neutral())
-        self.sliders = CoefficientSliders(
-            names, low, high, *stretched_range(low, high, self._neutral, EXTRAPOLATION_FACTOR), self._neutral, self._touched
-        )
+        wide_low, wide_high = stretched_range(low, high, self._neutral, EXTRAPOLATION_FACTOR)
+        self.sliders = CoefficientSliders(names, low, high, wide_low, wide_high, self._neutral, self._touched)
 
     def _touched(self) -> None:
         if not self.override.value:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 import trimesh
+from avatar_runs import BALL_DENSITY, GROWN_RADIUS, NEUTRAL_RADIUS
 
 from nerfblend_ns.avatar.density_mesh import Mesh, iso_surface, sample_density
 from nerfblend_ns.avatar.mesh_files import write_mesh
@@ -59,8 +60,6 @@ def test_mesh_files_read_back(tmp_path: Path, suffix: str):
 
 @pytest.mark.slow
 def test_export_mesh_of_a_trained_avatar(tiny_avatar, monkeypatch, capsys):
-    from avatar_runs import BALL_DENSITY, GROWN_RADIUS, NEUTRAL_RADIUS
-
     monkeypatch.chdir(tiny_avatar.root)
     common = ["--load-config", str(tiny_avatar.shaped_config), "--resolution", "40", "--threshold", str(BALL_DENSITY / 2)]
     entrypoint([*common, "--output", "neutral.ply"])

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from conftest import write_workspace
 from PIL import Image
 
 from nerfblend_ns.avatar.frame_rendering import render_rgb
@@ -57,8 +58,6 @@ def test_reenact_can_film_through_the_driving_cameras(tiny_avatar, monkeypatch):
 
 
 def test_reenact_refuses_other_coefficients(tiny_avatar, monkeypatch, capsys, tmp_path):
-    from conftest import write_workspace
-
     other = write_workspace(tmp_path / "other", num_expressions=3)
     message = refused(tiny_avatar, monkeypatch, capsys, "reenact", "--load-config", str(tiny_avatar.config),
                       "--driving", str(other))
@@ -67,7 +66,8 @@ def test_reenact_refuses_other_coefficients(tiny_avatar, monkeypatch, capsys, tm
 
 def test_edit_sets_scales_and_animates_on_the_test_frames(tiny_avatar, monkeypatch, capsys):
     render(tiny_avatar, monkeypatch, "edit", "--load-config", str(tiny_avatar.shaped_config), "--downscale", "2",
-           "--set", "jawOpen=1", "--scale", "browRaise=2", "--animate", "mouthSmile:0:1", "--output-path", "renders/edit.mp4")
+           "--set", "jawOpen=1", "--scale", "browRaise=2", "--animate", "mouthSmile:0:1",
+           "--output-path", "renders/edit.mp4")
     frames = video_frames(tiny_avatar.root / "renders/edit.mp4")
     assert len(frames) == 2 and frames[0].shape == (SIZE // 2, SIZE // 2, 3)  # 16 frames × 0.125 held out
     assert "edit: wrote 2 frames" in capsys.readouterr().out

@@ -72,7 +72,8 @@ class ChromiumPage:
     def evaluate(self, expression: str):
         reply = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         if "exceptionDetails" in reply:
-            raise RuntimeError(f"{expression[:200]}: {reply['exceptionDetails'].get('exception', reply['exceptionDetails'])}")
+            details = reply["exceptionDetails"]
+            raise RuntimeError(f"{expression[:200]}: {details.get('exception', details)}")
         return reply["result"].get("value")
 
     def text(self) -> str:

@@ -19,8 +19,8 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Debian's chromium at /usr/bin/chromium"),
 ]
 
-CANVAS = (slice(120, 620), slice(40, 540))
-"""Rows and columns of the 900×700 window showing the render, clear of the panel and the axes gizmo."""
+CANVAS = (slice(100, 560), slice(40, 540))
+"""Rows and columns of the render in the 900×613 viewport of a 900×700 window, clear of the panel and axes gizmo."""
 
 # The control whose label is `text`: focuses a slider's thumb, or reads a checkbox; null if absent.
 FIND_CONTROL = """(text, selector) => {
@@ -109,7 +109,7 @@ def test_moving_an_expression_slider_rerenders_the_head(viewer_url, tmp_path):
         # Renders on the CPU are slow: keep them small, so that controls answer within seconds.
         focus_slider(page, "Max res")
         page.press("Home")
-        for _ in range(6):  # back off: the default camera starts close to the head
+        for _ in range(12):  # back off: the default camera starts close to the head
             page.wheel(300, 350, 300)
         before = settled_screenshot(page)
         assert not checkbox_checked(page, "Use these coefficients")

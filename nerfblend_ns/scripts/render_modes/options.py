@@ -29,15 +29,13 @@ class VideoOptions(AvatarOptions):
     """Where and how a subcommand writes its frames."""
 
     output_path: Optional[Path] = None
-    """Video to write; PNG frames go to the folder of the same name without suffix (default: renders/<subcommand>.mp4
-    in the run folder)."""
+    """Video to write, PNG frames to the folder of its name (default: the run folder's renders/<subcommand>.mp4)."""
     output_format: OutputFormat = "mp4"
     """mp4: an H.264 video; png: numbered PNG frames; both."""
     fps: float = 25.0
     """Frames per second of the video."""
     extrapolate: bool = False
-    """Render coefficients outside the training range as given instead of clamping them to it (expect artifacts
-    far outside, paper §6)."""
+    """Render coefficients outside the training range as given, not clamped (artifacts far outside, paper §6)."""
 
     def write(self, avatar: LoadedAvatar, name: str, frames: Iterable[np.ndarray], total: int) -> FrameWriter:
         """Renders and writes `total` frames with a progress bar, then says where they are."""

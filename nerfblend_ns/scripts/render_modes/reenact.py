@@ -21,8 +21,7 @@ class Reenact(VideoOptions):
     driving: Path
     """Tracked workspace of the driving video; its expression coefficients must be the model's (same names)."""
     use_driving_poses: bool = False
-    """Film through the driving video's cameras (its head motion and framing) instead of the avatar's most frontal
-    test camera."""
+    """Film through the driving video's cameras (its head motion), not the avatar's most frontal test camera."""
     driving_layout: LayoutName = "auto"
     """On-disk layout of the driving workspace."""
     frame_stride: int = 1
