@@ -11,11 +11,12 @@
 #          (both have the 51 ARKit coefficients).
 # OUT      folder for the results (default: demo-driving).
 #
-# MAX_FRAMES=n limits the reenactments to the first n driving frames.
+# MAX_FRAMES=n limits the reenactments to the first n driving frames; FORMAT=png (or both) writes
+# PNG frames instead of (or beside) the MP4s, for a Python without PyAV.
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then
-    sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 2
 fi
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,13 +29,14 @@ limit=()
 start=$SECONDS
 
 render() { "$py" -m nerfblend_ns.scripts.render "$@"; }
+video() { render "$@" --output-format "${FORMAT:-mp4}"; }
 
-render reenact --load-config "$config" --driving "$driving" "${limit[@]}" --output-path "$out/reenact.mp4"
-render reenact --load-config "$config" --driving "$driving" "${limit[@]}" --use-driving-poses \
+video reenact --load-config "$config" --driving "$driving" "${limit[@]}" --output-path "$out/reenact.mp4"
+video reenact --load-config "$config" --driving "$driving" "${limit[@]}" --use-driving-poses \
     --output-path "$out/reenact-driving-poses.mp4"
-render orbit --load-config "$config" --frame 0 --yaw-degrees 30 --num-frames 90 --output-path "$out/orbit.mp4"
+video orbit --load-config "$config" --frame 0 --yaw-degrees 30 --num-frames 90 --output-path "$out/orbit.mp4"
 render bases --load-config "$config" --output-path "$out/bases.png"
-render compare --load-config "$config" --output-path "$out/compare.mp4"
+video compare --load-config "$config" --output-path "$out/compare.mp4"
 "$py" -m nerfblend_ns.scripts.export_mesh --load-config "$config" --output "$out/neutral.ply" --resolution 256
 
 echo "demo_driving: results in $out ($((SECONDS - start)) s)"

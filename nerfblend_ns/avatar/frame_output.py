@@ -60,7 +60,10 @@ class FrameWriter:
         self.count += 1
 
     def _encode(self, frame: np.ndarray) -> None:
-        import av
+        try:
+            import av  # imported here, so that PNG output works where PyAV is not installed
+        except ImportError as error:
+            raise ImportError("MP4 output needs PyAV (pip install av); --output-format png needs nothing more") from error
 
         if self._container is None:
             self._container = av.open(str(self.video_path), mode="w")

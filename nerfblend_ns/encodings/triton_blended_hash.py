@@ -9,6 +9,7 @@ Positions get no gradient: they come from ray marching, not from a learned quant
 Table indices are not range-checked (a check would cost a host synchronisation per call).
 """
 
+import contextlib
 from typing import Optional, Tuple
 
 import torch
@@ -38,7 +39,8 @@ def _launch(
     per_sample = frames is not None
     grid = (triton.cdiv(num_samples, block), levels.shape[0], 1 if per_sample else num_tables)
     # Triton launches on the current device; under multi-GPU training that need not be the tensors' one.
-    with torch.cuda.device(target.device):
+    # (Triton's CPU interpreter, used by the tests, has no device to select.)
+    with torch.cuda.device(target.device) if target.is_cuda else contextlib.nullcontext():
         kernel[grid](
             source, positions, frames, levels, target, num_samples, rows_per_table,
             LEVELS=levels.shape[0], FEATURES=features, FEATURES_POW2=triton.next_power_of_2(features),
