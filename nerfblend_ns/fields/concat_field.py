@@ -14,7 +14,7 @@ from nerfstudio.field_components.mlp import MLP
 from nerfstudio.utils.math import components_from_spherical_harmonics
 from torch import Tensor, nn
 
-from nerfblend_ns.fields.mlp_backend import mlp_implementation
+from nerfblend_ns.fields.decoder_mlps import decoder_mlps
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, blended_hash_encoding
 
 
@@ -58,25 +58,8 @@ class ConcatField(nn.Module):
             activation=nn.ReLU(),
             implementation="torch",
         )
-        implementation = mlp_implementation()
         self.sh_levels = decoder.sh_levels
-        self.density_mlp = MLP(
-            in_dim=self.encoding.output_dim + expression_code.code_dim,
-            num_layers=decoder.num_layers,
-            layer_width=decoder.hidden_dim,
-            out_dim=1 + decoder.geometry_features,
-            activation=nn.ReLU(),
-            implementation=implementation,
-        )
-        self.color_mlp = MLP(
-            in_dim=decoder.sh_levels**2 + decoder.geometry_features,
-            num_layers=decoder.color_num_layers,
-            layer_width=decoder.color_hidden_dim,
-            out_dim=3,
-            activation=nn.ReLU(),
-            out_activation=nn.Sigmoid(),
-            implementation=implementation,
-        )
+        self.density_mlp, self.color_mlp = decoder_mlps(self.encoding.output_dim + expression_code.code_dim, decoder)
 
     def blend(self, expressions: Float[Tensor, "b k"]) -> Float[Tensor, "b c"]:
         """The expression code of each frame: this field's per-frame state."""

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 
 import torch
 from jaxtyping import Float, Int
-from nerfstudio.field_components.mlp import MLP
 from nerfstudio.utils.math import components_from_spherical_harmonics
 from torch import Tensor, nn
 
 from nerfblend_ns.encodings import BlendedHashEncoding
 from nerfblend_ns.encodings.lookup_implementation import LookupImplementation
-from nerfblend_ns.fields.mlp_backend import mlp_implementation
+from nerfblend_ns.fields.decoder_mlps import decoder_mlps
 
 
 @dataclass
@@ -82,26 +81,9 @@ class NerfBlendField(nn.Module):
         super().__init__()
         self.register_buffer("aabb", aabb.float().clone())
         self.encoding = blended_hash_encoding(grid, num_bases=num_expressions + 1)
-        implementation = mlp_implementation()
         self.sh_levels = decoder.sh_levels
         self.geometry_features = decoder.geometry_features
-        self.density_mlp = MLP(
-            in_dim=self.encoding.output_dim,
-            num_layers=decoder.num_layers,
-            layer_width=decoder.hidden_dim,
-            out_dim=1 + decoder.geometry_features,
-            activation=nn.ReLU(),
-            implementation=implementation,
-        )
-        self.color_mlp = MLP(
-            in_dim=decoder.sh_levels**2 + decoder.geometry_features,
-            num_layers=decoder.color_num_layers,
-            layer_width=decoder.color_hidden_dim,
-            out_dim=3,
-            activation=nn.ReLU(),
-            out_activation=nn.Sigmoid(),
-            implementation=implementation,
-        )
+        self.density_mlp, self.color_mlp = decoder_mlps(self.encoding.output_dim, decoder)
 
     def blend(self, expressions: Float[Tensor, "b k"]) -> Float[Tensor, "b p f"]:
         return self.encoding.blend(expressions)

@@ -1,0 +1,34 @@
+"""The two MLPs every field of the project decodes with: features → density + geometry, then colour."""
+
+from typing import TYPE_CHECKING, Tuple
+
+from nerfstudio.field_components.mlp import MLP
+from torch import nn
+
+from nerfblend_ns.fields.mlp_backend import mlp_implementation
+
+if TYPE_CHECKING:
+    from nerfblend_ns.fields.nerfblend_field import DecoderConfig
+
+
+def decoder_mlps(in_dim: int, decoder: "DecoderConfig") -> Tuple[MLP, MLP]:
+    """(density MLP: in_dim → 1 + geometry features, colour MLP: SH components + geometry → RGB in [0, 1])."""
+    implementation = mlp_implementation()
+    density = MLP(
+        in_dim=in_dim,
+        num_layers=decoder.num_layers,
+        layer_width=decoder.hidden_dim,
+        out_dim=1 + decoder.geometry_features,
+        activation=nn.ReLU(),
+        implementation=implementation,
+    )
+    color = MLP(
+        in_dim=decoder.sh_levels**2 + decoder.geometry_features,
+        num_layers=decoder.color_num_layers,
+        layer_width=decoder.color_hidden_dim,
+        out_dim=3,
+        activation=nn.ReLU(),
+        out_activation=nn.Sigmoid(),
+        implementation=implementation,
+    )
+    return density, color
