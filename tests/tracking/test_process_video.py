@@ -161,7 +161,7 @@ def test_frames_without_a_face_are_reported_and_left_out(clip_dir: Path, tmp_pat
     assert [frame["video_frame"] for frame in meta["frames"]] == [0, 1, 2, 3, 6, 7, 8, 9, 10, 11]
 
 
-def test_small_face_in_a_wide_frame_gets_a_square_crop_around_the_head(tmp_path: Path):
+def test_small_face_in_a_wide_frame_gets_a_square_crop_around_the_head(clip_dir: Path, tmp_path: Path):
     capture = cv2.VideoCapture(str(VIDEO))
     video = tmp_path / "wide.mp4"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (1280, 720))
