@@ -45,6 +45,14 @@ if ! "$py" -c "import torchvision" 2>/dev/null; then
     echo "install: declared torchvision's operator schemas for the CPU torch (README, 'Installing')"
 fi
 
+# The tracker's model files, into its cache (offline sources first; see README, "The tracker").
+"$py" - <<'PY' || echo "install: tracker models unavailable now; nerfblend-process-video says how to supply them"
+from nerfblend_ns.tracking.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, resolve_model
+
+for spec in (FACE_LANDMARKER, SELFIE_SEGMENTER):
+    print(f"install: tracker model {resolve_model(spec)}")
+PY
+
 if [[ -f $root/nerfblend_ns/perceptual/vgg_weights.py ]]; then
     "$py" -m nerfblend_ns.perceptual.vgg_weights install \
         || echo "install: VGG16 weights for LPIPS unavailable; the perceptual loss and metric will be off"
