@@ -11,10 +11,9 @@ from dataclasses import dataclass
 import torch
 from jaxtyping import Float, Int
 from nerfstudio.field_components.mlp import MLP
-from nerfstudio.utils.math import components_from_spherical_harmonics
 from torch import Tensor, nn
 
-from nerfblend_ns.fields.decoder_mlps import decoder_mlps
+from nerfblend_ns.fields.decoder_mlps import decoder_mlps, view_dependent_colour
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, blended_hash_encoding
 
 
@@ -91,9 +90,7 @@ class ConcatField(nn.Module):
         frame_index: Int[Tensor, "n"],
     ) -> tuple[Float[Tensor, "n 3"], Float[Tensor, "n 1"]]:
         density, geometry = self.decode_density(self.hash_features(positions), codes[frame_index])
-        view = components_from_spherical_harmonics(self.sh_levels, nn.functional.normalize(directions, dim=-1))
-        rgb = self.color_mlp(torch.cat([view, geometry], dim=-1)).float()
-        return rgb, density
+        return view_dependent_colour(self.color_mlp, self.sh_levels, directions, geometry), density
 
     def expression_aware_density(
         self, positions: Float[Tensor, "n 3"], basis_scales: Float[Tensor, "k"]

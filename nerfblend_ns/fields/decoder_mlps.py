@@ -2,8 +2,10 @@
 
 from typing import TYPE_CHECKING, Tuple
 
+import torch
 from nerfstudio.field_components.mlp import MLP
-from torch import nn
+from nerfstudio.utils.math import components_from_spherical_harmonics
+from torch import Tensor, nn
 
 from nerfblend_ns.fields.mlp_backend import mlp_implementation
 
@@ -32,3 +34,9 @@ def decoder_mlps(in_dim: int, decoder: "DecoderConfig") -> Tuple[MLP, MLP]:
         implementation=implementation,
     )
     return density, color
+
+
+def view_dependent_colour(color_mlp: MLP, sh_levels: int, directions: Tensor, geometry: Tensor) -> Tensor:
+    """RGB [N, 3] from view directions [N, 3] (any length) and geometry features [N, G]."""
+    view = components_from_spherical_harmonics(sh_levels, nn.functional.normalize(directions, dim=-1))
+    return color_mlp(torch.cat([view, geometry], dim=-1)).float()

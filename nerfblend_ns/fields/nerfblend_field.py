@@ -9,12 +9,11 @@ from dataclasses import dataclass
 
 import torch
 from jaxtyping import Float, Int
-from nerfstudio.utils.math import components_from_spherical_harmonics
 from torch import Tensor, nn
 
 from nerfblend_ns.encodings import BlendedHashEncoding
 from nerfblend_ns.encodings.lookup_implementation import LookupImplementation
-from nerfblend_ns.fields.decoder_mlps import decoder_mlps
+from nerfblend_ns.fields.decoder_mlps import decoder_mlps, view_dependent_colour
 
 
 @dataclass
@@ -110,9 +109,7 @@ class NerfBlendField(nn.Module):
     ) -> tuple[Float[Tensor, "n 3"], Float[Tensor, "n 1"]]:
         features = self.encoding.lookup(tables, self.unit_positions(positions), frame_index)
         density, geometry = self.decode_density(features)
-        view = components_from_spherical_harmonics(self.sh_levels, nn.functional.normalize(directions, dim=-1))
-        rgb = self.color_mlp(torch.cat([view, geometry], dim=-1)).float()
-        return rgb, density
+        return view_dependent_colour(self.color_mlp, self.sh_levels, directions, geometry), density
 
     def expression_aware_density(
         self, positions: Float[Tensor, "n 3"], basis_scales: Float[Tensor, "k"]
