@@ -26,7 +26,7 @@ from nerfblend_ns.benchmarks.encoding_throughput import measure_encoding
 from nerfblend_ns.benchmarks.kernel_profile import profile_table
 from nerfblend_ns.benchmarks.render_speed import measure_render, square_cameras
 from nerfblend_ns.benchmarks.step_phases import PHASES, time_occupancy_update, time_step_phases, train_steps
-from nerfblend_ns.benchmarks.timed_training import build_trainer
+from nerfblend_ns.benchmarks.timed_training import build_trainer, parse_overrides
 
 
 def parse_args() -> argparse.Namespace:
@@ -52,13 +52,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--override", nargs=2, action="append", default=[], metavar=("DOTTED.NAME", "PYTHON_LITERAL"),
                         help="config override, e.g. pipeline.model.occupancy_chunk 1048576")
     return parser.parse_args()
-
-
-def _literal(text: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 class Results:
@@ -110,7 +103,7 @@ def _gib(value) -> str:
 
 
 def training_parts(args: argparse.Namespace, results: Results) -> None:
-    overrides = {name: _literal(value) for name, value in args.override}
+    overrides = parse_overrides(args.override)
     with tempfile.TemporaryDirectory() as runs:
         trainer = build_trainer(discover_methods()[0][args.method], args.data, Path(runs), overrides)
         model = trainer.pipeline.model

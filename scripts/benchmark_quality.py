@@ -10,7 +10,8 @@ columns: ground truth, then each variant; paper Fig. 7, 12, 13).
 
 Variants: nerfblend; nerfblend-concat (one hash table, expression code concatenated, deeper MLP);
 neutral-grid (nerfblend, occupancy grid from the neutral head only); no-lpips (nerfblend without the
-perceptual loss, which acts only from the patch stage on: 20000 steps at paper size).
+perceptual loss, which acts only from the patch stage on: 20000 steps at paper size, so short budgets
+move the stages earlier with --override).
 """
 
 import argparse
@@ -24,6 +25,7 @@ import numpy as np
 from nerfblend_ns.benchmarks.frame_grid import frame_grid, write_rgb_png
 from nerfblend_ns.benchmarks.psnr_plot import plot_psnr_curves
 from nerfblend_ns.benchmarks.run_info import device_name, git_dirty, git_revision
+from nerfblend_ns.benchmarks.timed_training import parse_overrides
 from nerfblend_ns.benchmarks.variant_runs import VariantResult, release_device_memory, run_variant
 from nerfblend_ns.benchmarks.variants import VARIANTS
 
@@ -58,18 +60,21 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=10**7, help="stop a variant after this many steps")
     parser.add_argument("--eval-frames", type=int, default=8, help="test frames scored at each checkpoint")
     parser.add_argument("--picture-frames", type=int, default=4, help="test frames in the comparison picture")
+    parser.add_argument("--override", nargs=2, action="append", default=[], metavar=("DOTTED.NAME", "VALUE"),
+                        help="config override for every variant, e.g. pipeline.model.losses.patch_stage_start 3000")
     parser.add_argument("--output-dir", type=Path, default=Path("outputs/quality"), help="where results go")
     parser.add_argument("--runs-dir", type=Path, default=None, help="where the trainers write (default: output-dir/runs)")
     args = parser.parse_args()
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
+    common_overrides = parse_overrides(args.override)
     results, ground_truths, predictions = [], [], {}
     for key in dict.fromkeys(args.methods):
         variant = VARIANTS[key]
         print(f"== {key}: {variant.label}", flush=True)
         result, ground_truths, predictions[variant.label] = run_variant(
             key, variant, args.small, args.data, args.runs_dir or args.output_dir / "runs",
-            args.minutes, args.eval_frames, args.picture_frames, args.max_steps,
+            args.minutes, args.eval_frames, args.picture_frames, args.max_steps, common_overrides,
         )
         results.append(result)
         release_device_memory()

@@ -1,5 +1,6 @@
 """What a benchmark result was measured with: the code's revision and the device."""
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Optional
@@ -17,9 +18,13 @@ def _git(*arguments: str) -> Optional[str]:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
+REVISION_VARIABLE = "NERFBLEND_REVISION"
+"""Names the revision where the code runs from a copy without its git history (an installed package)."""
+
+
 def git_revision() -> str:
-    """HEAD of the checkout holding this package, or "unknown" outside a git checkout."""
-    return _git("rev-parse", "HEAD") or "unknown"
+    """HEAD of the checkout holding this package, else $NERFBLEND_REVISION, else "unknown"."""
+    return _git("rev-parse", "HEAD") or os.environ.get(REVISION_VARIABLE) or "unknown"
 
 
 def git_dirty() -> Optional[bool]:

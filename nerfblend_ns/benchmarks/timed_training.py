@@ -5,14 +5,16 @@ training" however many checkpoints are taken.
 """
 
 import copy
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 from nerfstudio.engine.callbacks import TrainingCallbackLocation
+from nerfstudio.data.datasets.base_dataset import InputDataset
 from nerfstudio.engine.trainer import Trainer, TrainerConfig
 
 
@@ -30,6 +32,8 @@ class Checkpoint:
     """Peak GPU memory allocated by training so far (evaluations excluded); None without CUDA."""
     metrics: Dict[str, float]
     """Mean of the protocol's metrics over the evaluated test frames."""
+    train_metrics: Dict[str, float] = field(default_factory=dict)
+    """The same over evaluated training frames (none: empty); the gap to `metrics` is what does not generalise."""
 
 
 @dataclass
@@ -56,6 +60,17 @@ def _training_peak_gib(previous: Optional[float]) -> Optional[float]:
     if not torch.cuda.is_available():
         return None
     return max(previous or 0.0, torch.cuda.max_memory_allocated() / 2**30)
+
+
+def parse_overrides(pairs: Sequence[Sequence[str]]) -> Dict[str, object]:
+    """Command-line (dotted name, value) pairs as overrides; a value is read as JSON, else kept as text."""
+    overrides: Dict[str, object] = {}
+    for name, text in pairs:
+        try:
+            overrides[name] = json.loads(text)
+        except json.JSONDecodeError:
+            overrides[name] = text
+    return overrides
 
 
 def run_config(config: TrainerConfig, data: Path, output_dir: Path, overrides: Optional[dict] = None) -> TrainerConfig:
@@ -86,10 +101,9 @@ def build_trainer(config: TrainerConfig, data: Path, output_dir: Path, overrides
 
 
 @torch.no_grad()
-def evaluate_test_frames(trainer: Trainer, frame_indices: List[int]) -> Dict[str, float]:
-    """Mean of the protocol's metrics over the given test frames (nerfblend_ns.metrics.head_metrics)."""
+def evaluate_frames(trainer: Trainer, dataset: InputDataset, frame_indices: Sequence[int]) -> Dict[str, float]:
+    """Mean of the protocol's metrics over the given frames of `dataset` (nerfblend_ns.metrics.head_metrics)."""
     model = trainer.pipeline.model
-    dataset = trainer.pipeline.datamanager.eval_dataset
     model.eval()
     totals: Dict[str, List[float]] = {}
     for index in frame_indices:
@@ -112,10 +126,17 @@ def _train_step(trainer: Trainer, step: int) -> None:
 
 
 def train_with_checkpoints(
-    trainer: Trainer, minutes: List[float], frame_indices: List[int], max_steps: int
+    trainer: Trainer,
+    minutes: List[float],
+    frame_indices: List[int],
+    max_steps: int,
+    train_frame_indices: Sequence[int] = (),
+    on_checkpoint: Optional[Callable[[TimedRun], None]] = None,
 ) -> TimedRun:
-    """Trains until the last checkpoint time (or max_steps) and evaluates at each checkpoint."""
+    """Trains until the last checkpoint time (or max_steps) and evaluates at each checkpoint the given
+    test frames and training frames; `on_checkpoint` sees the run so far (to save partial results)."""
     run = TimedRun(method=trainer.config.method_name)
+    datamanager = trainer.pipeline.datamanager
     pending = sorted(minutes)
     # One untimed step first: it compiles the GPU kernels (nerfacc builds on first use).
     _train_step(trainer, 0)
@@ -131,14 +152,18 @@ def train_with_checkpoints(
         step += 1
         if trained_seconds >= pending[0] * 60 or step == max_steps:
             peak_gib = _training_peak_gib(peak_gib)
-            metrics = evaluate_test_frames(trainer, frame_indices)
+            metrics = evaluate_frames(trainer, datamanager.eval_dataset, frame_indices)
+            train_metrics = evaluate_frames(trainer, datamanager.train_dataset, train_frame_indices) if train_frame_indices else {}
             if torch.cuda.is_available():
                 torch.cuda.reset_peak_memory_stats()
             run.checkpoints.append(
-                Checkpoint(trained_seconds / 60, step, trained_seconds / (step - 1), peak_gib, metrics)
+                Checkpoint(trained_seconds / 60, step, trained_seconds / (step - 1), peak_gib, metrics, train_metrics)
             )
-            print(f"{trained_seconds / 60:6.2f} min  {step:6d} steps  " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()), flush=True)
+            train_psnr = f"  train psnr {train_metrics['psnr']:.4f}" if train_metrics else ""
+            print(f"{trained_seconds / 60:6.2f} min  {step:6d} steps  " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + train_psnr, flush=True)
             pending.pop(0)
+            if on_checkpoint is not None:
+                on_checkpoint(run)
     run.seconds_per_step = trained_seconds / max(step - 1, 1)
     run.peak_memory_gib = _training_peak_gib(peak_gib)
     return run

@@ -3,7 +3,7 @@
 import gc
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -24,7 +24,7 @@ class VariantResult:
     method: str
     """The registered method it trains."""
     overrides: Dict[str, Any]
-    """Config overrides that make it an ablation."""
+    """Config overrides it trained with: the benchmark's common ones and those that make it an ablation."""
     parameters: int
     """Trainable parameters of the model."""
     lpips_loss: bool
@@ -49,14 +49,17 @@ def run_variant(
     eval_frames: int,
     picture_frames: int,
     max_steps: int,
+    common_overrides: Optional[Dict[str, Any]] = None,
 ) -> Tuple[VariantResult, List[np.ndarray], List[np.ndarray]]:
     """(the variant's result, ground truths, its predictions), pictured frames as [H, W, 3] uint8.
 
     The scored and pictured frames are spread evenly over the test split, so every variant trained
-    on the same data gets the same ones.
+    on the same data gets the same ones. `common_overrides` apply to every variant (e.g. shorter
+    loss stages); the variant's own overrides win where both set a field.
     """
     spec = variant.small if small else variant.method
-    trainer = build_trainer(spec.config, data, runs_dir / key, variant.overrides)
+    overrides = {**(common_overrides or {}), **variant.overrides}
+    trainer = build_trainer(spec.config, data, runs_dir / key, overrides)
     model = trainer.pipeline.model
     test_count = len(trainer.pipeline.datamanager.eval_dataset)
     evaluated, pictured = evenly_spaced(test_count, eval_frames), evenly_spaced(test_count, picture_frames)
@@ -66,7 +69,7 @@ def run_variant(
         key=key,
         label=variant.label,
         method=spec.config.method_name,
-        overrides=dict(variant.overrides),
+        overrides=overrides,
         parameters=sum(p.numel() for p in model.parameters()),
         lpips_loss=model.config.perceptual_loss != "off" and model.perceptual is not None,
         # The step index of the last step taken is steps - 1.

@@ -22,8 +22,9 @@ from nerfblend_ns.models.expression_resolution import EXTRAPOLATE_KEY, resolve_c
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, composite, staged_losses
 from nerfblend_ns.models.occupancy_density import occupancy_density_fn
 from nerfblend_ns.perceptual import load_lpips_vgg
-from nerfblend_ns.rendering.occupancy_ray_marching import march_rays
-from nerfblend_ns.rendering.packed_volume_rendering import accumulate, render_weights
+from nerfblend_ns.rendering.front_to_back import render_front_to_back
+from nerfblend_ns.rendering.occupancy_ray_marching import EARLY_STOP_EPS, march_rays
+from nerfblend_ns.rendering.packed_volume_rendering import render_packed
 from nerfblend_ns.viewer.expression_controls import ExpressionControls
 
 
@@ -58,6 +59,8 @@ class NerfBlendModelConfig(ModelConfig):
     alpha_threshold: float = 0.01
     """Samples with opacity below this are skipped when rendering; training keeps them, so that a field
     that became transparent everywhere still gets gradients."""
+    render_half_precision: bool = True
+    """Evaluate the MLPs under float16 autocast when rendering on CUDA (training stays float32)."""
     near_plane: float = 0.05
     """Nearest distance from the camera at which samples are taken."""
     far_plane: float = 1000.0
@@ -169,25 +172,37 @@ class NerfBlendModel(Model):
             positions = midpoints(t_starts, t_ends, ray_indices)
             return self.field.density(positions, tables, frame_of_ray[ray_indices]).squeeze(-1)
 
-        with torch.no_grad():
-            ray_indices, t_starts, t_ends = march_rays(
-                self.occupancy_grid, origins, directions, self.step_size, self.config.near_plane, self.config.far_plane,
-                stratified=self.training, sigma_fn=sigma_fn,
-                alpha_threshold=0.0 if self.training else self.config.alpha_threshold,
+        if self.training:
+            with torch.no_grad():
+                ray_indices, t_starts, t_ends = march_rays(
+                    self.occupancy_grid, origins, directions, self.step_size, self.config.near_plane,
+                    self.config.far_plane, stratified=True, sigma_fn=sigma_fn,
+                )
+            rgb, density = self.field(
+                midpoints(t_starts, t_ends, ray_indices), directions[ray_indices], tables, frame_of_ray[ray_indices]
             )
-        rgb, density = self.field(
-            midpoints(t_starts, t_ends, ray_indices), directions[ray_indices], tables, frame_of_ray[ray_indices]
-        )
-        weights = render_weights(t_starts, t_ends, density.squeeze(-1), ray_indices, num_rays)
-        premultiplied = accumulate(rgb, weights, ray_indices, num_rays)  # [R, 3]
-        opacity = accumulate(torch.ones_like(weights)[:, None], weights, ray_indices, num_rays)  # [R, 1]
-        depth = accumulate(((t_starts + t_ends) / 2)[:, None], weights, ray_indices, num_rays) / opacity.clamp(min=1e-6)
+            rendered = render_packed(t_starts, t_ends, rgb, density.squeeze(-1), ray_indices, num_rays)
+        else:
+            ray_indices, t_starts, t_ends = march_rays(
+                self.occupancy_grid, origins, directions, self.step_size, self.config.near_plane,
+                self.config.far_plane, stratified=False,
+            )
+
+            def field_fn(ids: Tensor) -> Tuple[Tensor, Tensor]:
+                rays = ray_indices[ids]
+                with torch.autocast("cuda", dtype=torch.float16, enabled=self.config.render_half_precision and origins.is_cuda):
+                    rgb, density = self.field(midpoints(t_starts[ids], t_ends[ids], rays), directions[rays], tables, frame_of_ray[rays])
+                return rgb, density.squeeze(-1)
+
+            rendered = render_front_to_back(
+                ray_indices, t_starts, t_ends, num_rays, field_fn, self.config.alpha_threshold, EARLY_STOP_EPS
+            )
         return {
-            "rgb": composite(premultiplied, opacity, torch.ones_like(premultiplied)),
-            "rgb_premultiplied": premultiplied,
-            "accumulation": opacity,
-            "depth": depth,
-            "num_samples_per_ray": torch.bincount(ray_indices, minlength=num_rays)[:, None].float(),
+            "rgb": composite(rendered.premultiplied, rendered.opacity, torch.ones_like(rendered.premultiplied)),
+            "rgb_premultiplied": rendered.premultiplied,
+            "accumulation": rendered.opacity,
+            "depth": rendered.depth,
+            "num_samples_per_ray": rendered.evaluated[:, None].float(),
         }
 
     def _targets(self, batch: Dict, outputs: Dict[str, Tensor]) -> Tuple[Tensor, Tensor, Tensor]:

@@ -3,6 +3,8 @@
 `ray_indices` [S] says which ray each sample belongs to, in ascending order (nerfacc's packing).
 """
 
+from dataclasses import dataclass
+
 import nerfacc
 import torch
 from jaxtyping import Float, Int
@@ -61,3 +63,33 @@ def accumulate(
     """Σ over each ray's samples of weight·value."""
     out = torch.zeros(n_rays, values.shape[-1], dtype=values.dtype, device=values.device)
     return out.index_add(0, ray_indices, weights[:, None] * values)
+
+
+@dataclass
+class RenderedRays:
+    """Per-ray results of volume rendering."""
+
+    premultiplied: Float[Tensor, "r 3"]
+    """Σ w·rgb, colour not yet composited on a background."""
+    opacity: Float[Tensor, "r 1"]
+    """Σ w."""
+    depth: Float[Tensor, "r 1"]
+    """Expected distance Σ w·t / Σ w (0 where the ray hit nothing)."""
+    evaluated: Int[Tensor, "r"]
+    """Candidates at which the field was evaluated."""
+
+
+def render_packed(
+    t_starts: Float[Tensor, "s"],
+    t_ends: Float[Tensor, "s"],
+    rgb: Float[Tensor, "s 3"],
+    sigmas: Float[Tensor, "s"],
+    ray_indices: Int[Tensor, "s"],
+    n_rays: int,
+) -> RenderedRays:
+    """Colour, opacity and depth of every ray from all of its samples (differentiable)."""
+    weights = render_weights(t_starts, t_ends, sigmas, ray_indices, n_rays)
+    opacity = accumulate(torch.ones_like(weights)[:, None], weights, ray_indices, n_rays)
+    depth = accumulate(((t_starts + t_ends) / 2)[:, None], weights, ray_indices, n_rays) / opacity.clamp(min=1e-6)
+    evaluated = torch.bincount(ray_indices, minlength=n_rays)
+    return RenderedRays(accumulate(rgb, weights, ray_indices, n_rays), opacity, depth, evaluated)
