@@ -60,6 +60,8 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=10**7, help="stop a variant after this many steps")
     parser.add_argument("--eval-frames", type=int, default=8, help="test frames scored at each checkpoint")
     parser.add_argument("--picture-frames", type=int, default=4, help="test frames in the comparison picture")
+    parser.add_argument("--render-frames", type=int, default=0, help="test frames rendered to time each trained variant")
+    parser.add_argument("--render-size", type=int, default=512, help="width and height of the timed frames")
     parser.add_argument("--override", nargs=2, action="append", default=[], metavar=("DOTTED.NAME", "VALUE"),
                         help="config override for every variant, e.g. pipeline.model.losses.patch_stage_start 3000")
     parser.add_argument("--output-dir", type=Path, default=Path("outputs/quality"), help="where results go")
@@ -75,6 +77,7 @@ def main() -> None:
         result, ground_truths, predictions[variant.label] = run_variant(
             key, variant, args.small, args.data, args.runs_dir or args.output_dir / "runs",
             args.minutes, args.eval_frames, args.picture_frames, args.max_steps, common_overrides,
+            args.render_frames, args.render_size,
         )
         results.append(result)
         release_device_memory()
@@ -83,6 +86,13 @@ def main() -> None:
         last = result.run.checkpoints[-1] if result.run.checkpoints else None
         print(f"{variant.label}: {result.parameters:,d} parameters, {result.run.seconds_per_step * 1000:.1f} ms/step"
               + (f", PSNR {last.metrics['psnr']:.2f} after {last.minutes:.2f} min" if last else ""), flush=True)
+        for grid in ("expression_grid", "training_grid"):
+            if grid in result.render:
+                speed = result.render[grid]
+                print(f"  render {speed['size']}² with the {grid.replace('_', ' ')}: {speed['fps']:.1f} fps, "
+                      f"{speed['samples_per_ray']:.1f} samples/ray", flush=True)
+        if result.render:
+            print(f"  PSNR between the two grids' images: {result.render['psnr_between']:.1f} dB", flush=True)
     print(f"wrote quality.json, psnr_vs_time.png and test_frames.png to {args.output_dir}")
 
 

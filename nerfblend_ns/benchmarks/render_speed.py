@@ -1,9 +1,10 @@
 """Frames per second of rendering test cameras with a trained model, after a warm-up frame."""
 
 import time
-from dataclasses import dataclass
-from typing import List, Optional
+from dataclasses import asdict, dataclass
+from typing import Dict, List, Optional
 
+import numpy as np
 import torch
 from nerfstudio.cameras.cameras import Cameras
 from nerfstudio.models.base_model import Model
@@ -60,3 +61,29 @@ def measure_render(model: Model, cameras: List[Cameras], rays_per_chunk: int) ->
     return RenderSpeed(
         len(cameras), size, rays_per_chunk, 1 / seconds, 1e3 * seconds, samples / len(cameras), peak_memory_gib(device)
     )
+
+
+@torch.no_grad()
+def _render_rgb(model: Model, cameras: List[Cameras]) -> List[torch.Tensor]:
+    return [model.get_outputs_for_camera(camera.to(model.device))["rgb"].clamp(0.0, 1.0) for camera in cameras]
+
+
+def compare_render_grids(model: Model, cameras: List[Cameras], rays_per_chunk: int) -> Dict[str, object]:
+    """Render speed with the per-expression grid and with the training grid, and the mean PSNR between
+    their images (how much the cheaper grid changes the picture); {} for a model without the option."""
+    if not hasattr(model.config, "render_expression_grid"):
+        return {}
+    configured = model.config.render_expression_grid
+    was_training = model.training
+    model.eval()
+    try:
+        speeds, images = {}, {}
+        for name, enabled in (("expression_grid", True), ("training_grid", False)):
+            model.config.render_expression_grid = enabled
+            speeds[name] = asdict(measure_render(model, cameras, rays_per_chunk))
+            images[name] = _render_rgb(model, cameras)
+    finally:
+        model.config.render_expression_grid = configured
+        model.train(was_training)
+    mse = [torch.mean((a - b) ** 2).clamp(min=1e-10) for a, b in zip(images["expression_grid"], images["training_grid"])]
+    return {**speeds, "psnr_between": float(np.mean([float(-10 * torch.log10(m)) for m in mse]))}

@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
+from nerfblend_ns.benchmarks.render_speed import compare_render_grids, square_cameras
 from nerfblend_ns.benchmarks.test_frame_renders import evenly_spaced, render_test_frames
 from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, train_with_checkpoints
 from nerfblend_ns.benchmarks.variants import Variant
@@ -37,6 +38,9 @@ class VariantResult:
     """Test-split indices whose metrics are averaged at each checkpoint."""
     pictured_frames: List[int]
     """Test-split indices rendered into the comparison picture."""
+    render: Dict[str, Any]
+    """Render speed of the trained model on test cameras, with the per-expression grid and the training
+    grid, and the PSNR between the two (empty when not measured)."""
 
 
 def run_variant(
@@ -50,6 +54,8 @@ def run_variant(
     picture_frames: int,
     max_steps: int,
     common_overrides: Optional[Dict[str, Any]] = None,
+    render_frames: int = 0,
+    render_size: int = 512,
 ) -> Tuple[VariantResult, List[np.ndarray], List[np.ndarray]]:
     """(the variant's result, ground truths, its predictions), pictured frames as [H, W, 3] uint8.
 
@@ -65,6 +71,10 @@ def run_variant(
     evaluated, pictured = evenly_spaced(test_count, eval_frames), evenly_spaced(test_count, picture_frames)
     run = train_with_checkpoints(trainer, minutes, evaluated, max_steps)
     ground_truths, predictions = render_test_frames(trainer, pictured)
+    render = {}
+    if render_frames:
+        cameras = square_cameras(trainer.pipeline.datamanager.eval_dataset.cameras, evenly_spaced(test_count, render_frames), render_size)
+        render = compare_render_grids(model, cameras, model.config.eval_num_rays_per_chunk)
     result = VariantResult(
         key=key,
         label=variant.label,
@@ -77,6 +87,7 @@ def run_variant(
         run=run,
         evaluated_frames=evaluated,
         pictured_frames=pictured,
+        render=render,
     )
     return result, ground_truths, predictions
 

@@ -22,6 +22,7 @@ from nerfblend_ns.models.expression_resolution import EXTRAPOLATE_KEY, resolve_c
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, composite, staged_losses
 from nerfblend_ns.models.occupancy_density import occupancy_density_fn
 from nerfblend_ns.perceptual import load_lpips_vgg
+from nerfblend_ns.rendering.expression_grid import expression_grid
 from nerfblend_ns.rendering.front_to_back import render_front_to_back
 from nerfblend_ns.rendering.occupancy_ray_marching import EARLY_STOP_EPS, march_rays
 from nerfblend_ns.rendering.packed_volume_rendering import render_packed
@@ -61,6 +62,9 @@ class NerfBlendModelConfig(ModelConfig):
     that became transparent everywhere still gets gradients."""
     render_half_precision: bool = True
     """Evaluate the MLPs under float16 autocast when rendering on CUDA (training stays float32)."""
+    render_expression_grid: bool = True
+    """When rendering rays of one expression, march only the cells that expression fills (the training
+    grid's cells whose centre is occupied at it, grown by one cell) rather than the union over all bases."""
     near_plane: float = 0.05
     """Nearest distance from the camera at which samples are taken."""
     far_plane: float = 1000.0
@@ -97,6 +101,7 @@ class NerfBlendModel(Model):
         )
         self.step_size = self.config.render_step_size or float((aabb[1] - aabb[0]).norm()) / 1000.0
         self.step = 0
+        self._render_grid_cache: Optional[Tuple[tuple, Tensor]] = None
         perceptual, _ = load_lpips_vgg(required=self.config.perceptual_loss == "required")
         # Kept out of the module tree: frozen weights do not belong in checkpoints or optimisers,
         # and a checkpoint must load on a machine without them.
@@ -185,7 +190,7 @@ class NerfBlendModel(Model):
         else:
             ray_indices, t_starts, t_ends = march_rays(
                 self.occupancy_grid, origins, directions, self.step_size, self.config.near_plane,
-                self.config.far_plane, stratified=False,
+                self.config.far_plane, stratified=False, binaries=self._render_grid(unique_expressions, tables),
             )
 
             def field_fn(ids: Tensor) -> Tuple[Tensor, Tensor]:
@@ -204,6 +209,29 @@ class NerfBlendModel(Model):
             "depth": rendered.depth,
             "num_samples_per_ray": rendered.evaluated[:, None].float(),
         }
+
+    def _render_grid(self, expressions: Float[Tensor, "b k"], tables: Float[Tensor, "b p f"]) -> Optional[Tensor]:
+        """[1, X, Y, Z] grid of the one expression of a render (None: the training grid).
+
+        A frame's rays come in several chunks and a video often holds an expression for many frames:
+        the last grid is kept while the expression and the training grid stay the same.
+        """
+        trained = self.occupancy_grid.binaries
+        if not self.config.render_expression_grid or expressions.shape[0] != 1 or trained.shape[0] != 1:
+            return None
+        key = (self.step, trained.data_ptr(), expressions.cpu().numpy().tobytes())
+        if self._render_grid_cache is None or self._render_grid_cache[0] != key:
+            frame_index = torch.zeros(1, dtype=torch.long, device=tables.device)
+
+            def density(positions: Tensor) -> Tensor:
+                with torch.autocast("cuda", dtype=torch.float16, enabled=self.config.render_half_precision and positions.is_cuda):
+                    return self.field.density(positions, tables, frame_index.expand(positions.shape[0]))
+
+            grid = expression_grid(
+                trained[0], self.occupancy_grid.aabbs[0], density, self.step_size, self.config.occupancy_threshold
+            )
+            self._render_grid_cache = (key, grid[None])
+        return self._render_grid_cache[1]
 
     def _targets(self, batch: Dict, outputs: Dict[str, Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
         image = batch["image"].to(self.device)[..., :3].float()

@@ -81,17 +81,27 @@ def march_rays(
     stratified: bool,
     sigma_fn: Optional[SigmaFn] = None,
     alpha_threshold: float = 0.0,
+    binaries: Optional[Bool[Tensor, "levels x y z"]] = None,
 ) -> tuple[Int[Tensor, "s"], Float[Tensor, "s"], Float[Tensor, "s"]]:
-    """Packed samples (ray_indices, t_starts, t_ends): nerfacc's kernels on CUDA, the reference elsewhere."""
+    """Packed samples (ray_indices, t_starts, t_ends): nerfacc's kernels on CUDA, the reference elsewhere.
+
+    `binaries` replaces the estimator's grid for this call (a grid for one expression, say).
+    """
+    binaries = estimator.binaries if binaries is None else binaries
     if origins.is_cuda:
-        return estimator.sampling(
-            origins, directions, sigma_fn=sigma_fn, near_plane=near_plane, far_plane=far_plane,
-            render_step_size=step_size, stratified=stratified, alpha_thre=alpha_threshold,
-            early_stop_eps=EARLY_STOP_EPS,
-        )
-    if estimator.binaries.shape[0] != 1:
+        trained = estimator.binaries
+        estimator.binaries = binaries  # nerfacc's sampling reads the grid from the estimator
+        try:
+            return estimator.sampling(
+                origins, directions, sigma_fn=sigma_fn, near_plane=near_plane, far_plane=far_plane,
+                render_step_size=step_size, stratified=stratified, alpha_thre=alpha_threshold,
+                early_stop_eps=EARLY_STOP_EPS,
+            )
+        finally:
+            estimator.binaries = trained
+    if binaries.shape[0] != 1:
         raise NotImplementedError("the torch ray marcher supports single-level occupancy grids")
     return march_rays_reference(
-        estimator.binaries[0], estimator.aabbs[0], origins, directions, step_size, near_plane, far_plane,
+        binaries[0], estimator.aabbs[0], origins, directions, step_size, near_plane, far_plane,
         stratified, sigma_fn, alpha_threshold,
     )

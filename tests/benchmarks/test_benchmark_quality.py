@@ -24,7 +24,7 @@ def benchmark(tmp_path_factory) -> Path:
     command = [
         sys.executable, str(SCRIPT), "--data", str(root / "ws"), "--small", "--minutes", "0.1", "0.05",
         "--methods", "nerfblend", "nerfblend-concat", "--eval-frames", "2", "--picture-frames", "2",
-        "--override", "pipeline.model.losses.patch_stage_start", "5", "--output-dir", str(root / "out"),
+        "--override", "pipeline.model.losses.patch_stage_start", "5", "--render-frames", "2", "--render-size", "16", "--output-dir", str(root / "out"),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"benchmark failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
@@ -41,6 +41,9 @@ def test_results_hold_each_variant_at_each_time(benchmark):
         assert variant["method"] == {"nerfblend": "nerfblend-small", "nerfblend-concat": "nerfblend-concat-small"}[key]
         assert variant["parameters"] > 0 and variant["evaluated_frames"] == [0, 1]
         assert variant["overrides"] == {"pipeline.model.losses.patch_stage_start": 5}
+        render = variant["render"]
+        assert render["expression_grid"]["size"] == render["training_grid"]["size"] == 16
+        assert render["expression_grid"]["fps"] > 0 and render["psnr_between"] > 0
         checkpoints = variant["run"]["checkpoints"]
         assert len(checkpoints) == 2 == len(variant["loss_stages"])
         assert checkpoints[0]["steps"] < checkpoints[1]["steps"]

@@ -78,6 +78,15 @@ def test_each_frame_is_reproduced_best_by_its_own_coefficients():
             assert own < 0.06, f"frame {frame}: L1 {own:.3f} with its own coefficient"
             assert other > 2 * own, f"frame {frame}: L1 {own:.3f} own vs {other:.3f} other"
 
+        # Rendering through the grid of the frame's own expression changes the picture little and
+        # evaluates no more samples than the union grid of training.
+        bundle, _ = _rays(generator, 1, 512)
+        own_grid = model(bundle)
+        model.config.render_expression_grid = False
+        training_grid = model(bundle)
+        assert (own_grid["rgb"] - training_grid["rgb"]).abs().mean() < 0.01
+        assert own_grid["num_samples_per_ray"].sum() <= training_grid["num_samples_per_ray"].sum()
+
 
 def test_coefficients_are_clamped_to_the_training_range():
     model = _model()
