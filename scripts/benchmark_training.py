@@ -62,7 +62,9 @@ def main() -> None:
         result["render"] = renders
         for render in renders:
             print(f"render {render['size']}², {render['rays_per_chunk']} rays/chunk: {render['fps']:.1f} fps, "
-                  f"{render['samples_per_ray']:.1f} samples/ray, peak {render['peak_memory_gib']} GiB", flush=True)
+                  f"{render['samples_per_ray']:.1f} samples/ray ({render['samples_per_hit_ray']:.1f} on the "
+                  f"{100 * render['hit_fraction']:.0f}% of rays that meet occupied cells, {100 * render['opaque_fraction']:.0f}% "
+                  f"of those opaque), peak {render['peak_memory_gib']} GiB", flush=True)
     save(run)
     print(f"steps/s {1 / run.seconds_per_step:.1f}, peak memory {run.peak_memory_gib} GiB; wrote {picture}")
 

@@ -21,7 +21,13 @@ class RenderSpeed:
     fps: float
     ms_per_frame: float
     samples_per_ray: float
-    """Mean samples per ray that survived marching (what the field evaluated with colour)."""
+    """Mean samples per ray at which the field was evaluated, over all rays of the frames."""
+    hit_fraction: float
+    """Fraction of rays with at least one sample in an occupied cell."""
+    samples_per_hit_ray: float
+    """Mean evaluated samples over those rays."""
+    opaque_fraction: float
+    """Fraction of those rays whose opacity reached 0.999 (the ones front-to-back rendering can end early)."""
     peak_memory_gib: Optional[float]
 
 
@@ -48,18 +54,29 @@ def measure_render(model: Model, cameras: List[Cameras], rays_per_chunk: int) ->
         synchronize(device)
         reset_peak_memory(device)
         start = time.perf_counter()
-        samples = 0.0
+        counts, opacities = [], []
         for camera in cameras:
             outputs = model.get_outputs_for_camera(camera.to(device))
-            samples += float(outputs["num_samples_per_ray"].mean())
+            counts.append(outputs["num_samples_per_ray"].flatten())
+            opacities.append(outputs["accumulation"].flatten())
         synchronize(device)
         seconds = (time.perf_counter() - start) / len(cameras)
     finally:
         model.config.eval_num_rays_per_chunk = configured
         model.train(was_training)
-    size = int(cameras[0].width)
+    count, opacity = torch.cat(counts), torch.cat(opacities)
+    hit = count > 0
     return RenderSpeed(
-        len(cameras), size, rays_per_chunk, 1 / seconds, 1e3 * seconds, samples / len(cameras), peak_memory_gib(device)
+        frames=len(cameras),
+        size=int(cameras[0].width),
+        rays_per_chunk=rays_per_chunk,
+        fps=1 / seconds,
+        ms_per_frame=1e3 * seconds,
+        samples_per_ray=float(count.mean()),
+        hit_fraction=float(hit.float().mean()),
+        samples_per_hit_ray=float(count[hit].mean()) if bool(hit.any()) else 0.0,
+        opaque_fraction=float((opacity[hit] >= 0.999).float().mean()) if bool(hit.any()) else 0.0,
+        peak_memory_gib=peak_memory_gib(device),
     )
 
 

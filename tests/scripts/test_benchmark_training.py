@@ -34,4 +34,7 @@ def test_checkpoints_scores_and_render_speed_are_written(tmp_path):
     renders = results["render"]
     assert [r["rays_per_chunk"] for r in renders] == [128, 4096]
     assert all(r["size"] == 24 and r["fps"] > 0 and r["frames"] == 2 for r in renders)
+    for r in renders:
+        assert 0 <= r["opaque_fraction"] <= 1 and 0 < r["hit_fraction"] <= 1
+        assert r["samples_per_hit_ray"] * r["hit_fraction"] == pytest.approx(r["samples_per_ray"], rel=1e-4)
     assert Image.open(tmp_path / "out" / "nerfblend-small_test_frames.png").size[0] == 2 * SIZE
