@@ -62,6 +62,8 @@ class NerfBlendModelConfig(ModelConfig):
     that became transparent everywhere still gets gradients."""
     render_half_precision: bool = True
     """Evaluate the MLPs under float16 autocast when rendering on CUDA (training stays float32)."""
+    render_early_stop_eps: float = EARLY_STOP_EPS
+    """Transmittance under which rendering ends a ray; the colour it leaves out is at most this fraction."""
     render_expression_grid: bool = True
     """When rendering rays of one expression, march only the cells that expression fills (the training
     grid's cells whose centre is occupied at it, grown by one cell) rather than the union over all bases."""
@@ -200,7 +202,8 @@ class NerfBlendModel(Model):
                 return rgb, density.squeeze(-1)
 
             rendered = render_front_to_back(
-                ray_indices, t_starts, t_ends, num_rays, field_fn, self.config.alpha_threshold, EARLY_STOP_EPS
+                ray_indices, t_starts, t_ends, num_rays, field_fn, self.config.alpha_threshold,
+                self.config.render_early_stop_eps,
             )
         return {
             "rgb": composite(rendered.premultiplied, rendered.opacity, torch.ones_like(rendered.premultiplied)),
