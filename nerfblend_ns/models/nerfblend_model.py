@@ -197,7 +197,7 @@ class NerfBlendModel(Model):
 
             def field_fn(ids: Tensor) -> Tuple[Tensor, Tensor]:
                 rays = ray_indices[ids]
-                with torch.autocast("cuda", dtype=torch.float16, enabled=self.config.render_half_precision and origins.is_cuda):
+                with self._render_precision(origins):
                     rgb, density = self.field(midpoints(t_starts[ids], t_ends[ids], rays), directions[rays], tables, frame_of_ray[rays])
                 return rgb, density.squeeze(-1)
 
@@ -213,6 +213,9 @@ class NerfBlendModel(Model):
             "num_samples_per_ray": rendered.evaluated[:, None].float(),
         }
 
+    def _render_precision(self, like: Tensor) -> torch.autocast:
+        return torch.autocast("cuda", dtype=torch.float16, enabled=self.config.render_half_precision and like.is_cuda)
+
     def _render_grid(self, expressions: Float[Tensor, "b k"], tables: Float[Tensor, "b p f"]) -> Optional[Tensor]:
         """[1, X, Y, Z] grid of the one expression of a render (None: the training grid).
 
@@ -227,7 +230,7 @@ class NerfBlendModel(Model):
             frame_index = torch.zeros(1, dtype=torch.long, device=tables.device)
 
             def density(positions: Tensor) -> Tensor:
-                with torch.autocast("cuda", dtype=torch.float16, enabled=self.config.render_half_precision and positions.is_cuda):
+                with self._render_precision(positions):
                     return self.field.density(positions, tables, frame_index.expand(positions.shape[0]))
 
             grid = expression_grid(
