@@ -29,9 +29,10 @@ import numpy as np
 from nerfblend_ns.dataparsers.frame_files import has_alpha
 from nerfblend_ns.dataparsers.json_io import require_key
 from nerfblend_ns.dataparsers.split_files import PublishedFrame, read_split_files, train_top_level
-from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, Intrinsics, TrackedSequence
+from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, TrackedSequence
 from nerfblend_ns.dataparsers.value_checks import finite_array, positive_number, rigid_transform
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 
 LAYOUT_NAME = "insta"
 HEAD_RADIUS_M = 0.25
@@ -45,11 +46,11 @@ def is_insta(root: Path) -> bool:
     return meta is not None and "fl_x" in meta
 
 
-def _intrinsics(meta: Dict[str, Any], path: Path) -> Intrinsics:
+def _intrinsics(meta: Dict[str, Any], path: Path) -> PinholeIntrinsics:
     def number(key: str) -> float:
         return positive_number(require_key(meta, key, path, "the top level"), path, f"'{key}'")
 
-    return Intrinsics(
+    return PinholeIntrinsics(
         width=int(number("w")), height=int(number("h")),
         fx=number("fl_x"), fy=number("fl_y"), cx=number("cx"), cy=number("cy"),
     )

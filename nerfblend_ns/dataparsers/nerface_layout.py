@@ -36,9 +36,10 @@ import numpy as np
 from nerfblend_ns.dataparsers.frame_files import image_size
 from nerfblend_ns.dataparsers.json_io import require_key
 from nerfblend_ns.dataparsers.split_files import PublishedFrame, first_frame, read_split_files, train_top_level
-from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, Intrinsics, Rect, TrackedSequence
+from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, Rect, TrackedSequence
 from nerfblend_ns.dataparsers.value_checks import finite_array, optional_rect, rigid_transform
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 
 LAYOUT_NAME = "nerface"
 HEAD_RADIUS = 0.3
@@ -58,7 +59,7 @@ def is_nerface(root: Path) -> bool:
     )
 
 
-def _signed_camera(meta: Dict[str, Any], path: Path, width: int, height: int) -> Tuple[Intrinsics, np.ndarray]:
+def _signed_camera(meta: Dict[str, Any], path: Path, width: int, height: int) -> Tuple[PinholeIntrinsics, np.ndarray]:
     """Intrinsics with positive focal lengths, and the [4, 4] camera axis flip that their signs ask for."""
     if meta.get("intrinsics"):
         fx, fy, cx, cy = finite_array(meta["intrinsics"], (4,), path, "'intrinsics'").tolist()
@@ -68,7 +69,7 @@ def _signed_camera(meta: Dict[str, Any], path: Path, width: int, height: int) ->
         cx = cy = 0.5
     if not (np.isfinite(fx) and np.isfinite(fy) and fx != 0 and fy != 0):
         raise WorkspaceError(path, f"focal lengths must be finite and non-zero, got fx={fx}, fy={fy}")
-    intrinsics = Intrinsics(
+    intrinsics = PinholeIntrinsics(
         width=width, height=height, fx=abs(fx), fy=abs(fy),
         cx=cx * width + PIXEL_CENTRE, cy=cy * height + PIXEL_CENTRE,
     )
@@ -79,7 +80,7 @@ def read_nerface(root: Path) -> TrackedSequence:
     published = read_split_files(root, in_file_path_order=False)
     background = root / BACKGROUND_FILE
     masks = root / MASK_FOLDER
-    cameras: Dict[Path, Tuple[Intrinsics, np.ndarray]] = {}
+    cameras: Dict[Path, Tuple[PinholeIntrinsics, np.ndarray]] = {}
     frames = []
     for frame in published.frames:
         image_path = root / f"{frame.file_path}.png"
@@ -133,7 +134,7 @@ def _expression(frame: PublishedFrame, count: Optional[int]) -> np.ndarray:
     return finite_array(values, (len(values),), frame.source, f"{frame.where} 'expression'")
 
 
-def _face_rect(frame: PublishedFrame, intrinsics: Intrinsics) -> Optional[Rect]:
+def _face_rect(frame: PublishedFrame, intrinsics: PinholeIntrinsics) -> Optional[Rect]:
     if "bbox" not in frame.record:
         return None
     top, bottom, left, right = finite_array(frame.record["bbox"], (4,), frame.source, f"{frame.where} 'bbox'").tolist()

@@ -12,9 +12,10 @@ from typing import Optional
 import numpy as np
 
 from nerfblend_ns.dataparsers.json_io import load_json, require_key
-from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, Intrinsics, Rect, TrackedSequence
+from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, Rect, TrackedSequence
 from nerfblend_ns.dataparsers.value_checks import finite_array, positive_number, rigid_transform
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 
 LAYOUT_NAME = "nerfblendshape-release"
 TRANSFORMS_FILE = "transforms.json"
@@ -58,7 +59,7 @@ def read_official_release(root: Path) -> TrackedSequence:
     meta = load_json(path)
     if not isinstance(meta, dict):
         raise WorkspaceError(path, "expected a json object at the top level")
-    intrinsics = Intrinsics(
+    intrinsics = PinholeIntrinsics(
         width=int(positive_number(require_key(meta, "w", path, "the top level"), path, "'w'")),
         height=int(positive_number(require_key(meta, "h", path, "the top level"), path, "'h'")),
         fx=positive_number(require_key(meta, "fx", path, "the top level"), path, "'fx'"),

@@ -6,6 +6,8 @@ from typing import Dict, List, Literal, Optional, Tuple
 
 import numpy as np
 
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
+
 Rect = Tuple[float, float, float, float]
 """[x0, y0, x1, y1] in pixels, origin at the top-left image corner."""
 
@@ -20,18 +22,6 @@ sequence's static background image.
 """
 
 
-@dataclass(frozen=True)
-class Intrinsics:
-    """Pinhole intrinsics of one frame, in pixels."""
-
-    width: int
-    height: int
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-
-
 @dataclass
 class FrameRecord:
     """One video frame: where its pixels are, how it was seen and which expression it shows."""
@@ -40,7 +30,7 @@ class FrameRecord:
     mask_path: Path
     camera_to_world: np.ndarray  # [4, 4] OpenGL axes, workspace units
     expression: np.ndarray  # [K]
-    intrinsics: Intrinsics
+    intrinsics: PinholeIntrinsics
     mouth_rect: Optional[Rect] = None
     face_rect: Optional[Rect] = None
 

@@ -4,9 +4,10 @@ from pathlib import Path
 from typing import Any, Dict
 
 from nerfblend_ns.dataparsers.json_io import load_json, require_key
-from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, Intrinsics, TrackedSequence
+from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, TrackedSequence
 from nerfblend_ns.dataparsers.value_checks import finite_array, optional_rect, positive_number, rigid_transform
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 
 LAYOUT_NAME = "nerfblend"
 TRANSFORMS_FILE = "transforms.json"
@@ -27,7 +28,7 @@ def is_workspace(root: Path) -> bool:
     return isinstance(meta, dict) and "expression_names" in meta
 
 
-def _intrinsics(meta: Dict[str, Any], frame: Dict[str, Any], path: Path, where: str) -> Intrinsics:
+def _intrinsics(meta: Dict[str, Any], frame: Dict[str, Any], path: Path, where: str) -> PinholeIntrinsics:
     values = {}
     for key in _INTRINSIC_KEYS:
         if key in frame:
@@ -36,7 +37,7 @@ def _intrinsics(meta: Dict[str, Any], frame: Dict[str, Any], path: Path, where: 
             values[key] = positive_number(meta[key], path, f"'{key}'")
         else:
             raise WorkspaceError(path, f"{where} has no '{key}' and there is no top-level '{key}'")
-    return Intrinsics(
+    return PinholeIntrinsics(
         width=int(values["w"]), height=int(values["h"]),
         fx=values["fx"], fy=values["fy"], cx=values["cx"], cy=values["cy"],
     )

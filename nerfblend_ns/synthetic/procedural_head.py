@@ -13,6 +13,8 @@ from typing import Callable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
+
 EXPRESSION_NAMES = ("jawOpen", "mouthSmile", "browRaise", "eyeBlink")
 BACKGROUND_RGB = (112, 124, 138)
 """Flat background colour (8-bit RGB) behind the head."""
@@ -406,15 +408,9 @@ def face_points(expression: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class PinholeCamera:
+class PinholeCamera(PinholeIntrinsics):
     """Pinhole camera with OpenGL axes; pixel (row, col) is the ray through (col + ½, row + ½)."""
 
-    width: int
-    height: int
-    fx: float
-    fy: float
-    cx: float
-    cy: float
     camera_to_world: np.ndarray  # [4, 4]
 
     @staticmethod

@@ -14,10 +14,9 @@ pixels (head, hair, upper neck) of the shared test videos pass at most 0.168 m (
 head (about 21 cm behind the nose tip) stays about 12.5 cm away, inside the workspace's 0.16 m radius.
 """
 
-from dataclasses import dataclass
-from typing import Dict
-
 import numpy as np
+
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 
 VERTICAL_FOV_DEG = 63.0
 """Field of view MediaPipe's geometry pipeline assumes for the image it is given."""
@@ -26,21 +25,6 @@ CANONICAL_NOSE_TIP_CM = np.array([0.0, -0.463, 7.587])
 """Nose tip (face_landmarks.NOSE_TIP) of MediaPipe's canonical face model, read from face_landmarker.task."""
 HEAD_CENTRE_CM = np.array([0.0, 1.5, -1.0])
 """World origin in canonical-face coordinates (centimetres); the module header says how it was chosen."""
-
-
-@dataclass(frozen=True)
-class PinholeIntrinsics:
-    """Pinhole camera in pixels, principal point measured from the top-left corner."""
-
-    width: int
-    height: int
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-
-    def to_json(self) -> Dict[str, float]:
-        return {"w": self.width, "h": self.height, "fx": self.fx, "fy": self.fy, "cx": self.cx, "cy": self.cy}
 
 
 def mediapipe_intrinsics(width: int, height: int) -> PinholeIntrinsics:

@@ -5,9 +5,9 @@ from typing import Any, Dict, List
 
 import numpy as np
 
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 from nerfblend_ns.tracking.expression_coefficients import coefficient_ranges
 from nerfblend_ns.tracking.head_crop import SquareCrop
-from nerfblend_ns.tracking.head_pose import PinholeIntrinsics
 from nerfblend_ns.tracking.resume_cache import FrameRecord, VideoFingerprint
 from nerfblend_ns.tracking.smoothing import SmoothingConfig
 from nerfblend_ns.tracking.tracking_stats import coverage_summary, pose_jitter

@@ -7,7 +7,8 @@ import numpy as np
 
 from nerfblend_ns.tracking.expression_coefficients import ExpressionTable
 from nerfblend_ns.tracking.face_regions import face_rect, is_nonempty, mouth_rect
-from nerfblend_ns.tracking.head_pose import HEAD_CENTRE_CM, VERTICAL_FOV_DEG, PinholeIntrinsics
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
+from nerfblend_ns.tracking.head_pose import HEAD_CENTRE_CM, VERTICAL_FOV_DEG
 from nerfblend_ns.tracking.resume_cache import FrameRecord
 
 CAMERA_CONVENTION = (

@@ -17,7 +17,8 @@ pytest.importorskip("mediapipe")
 from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig  # noqa: E402
 from nerfblend_ns.tracking import face_tracker  # noqa: E402
 from nerfblend_ns.tracking.errors import TrackingError  # noqa: E402
-from nerfblend_ns.tracking.head_pose import PinholeIntrinsics, pixel_rays  # noqa: E402
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics  # noqa: E402
+from nerfblend_ns.tracking.head_pose import pixel_rays  # noqa: E402
 from nerfblend_ns.tracking.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model  # noqa: E402
 from nerfblend_ns.tracking.process_video import process_video
 from nerfblend_ns.tracking.run_config import ProcessVideoConfig  # noqa: E402
