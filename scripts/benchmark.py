@@ -24,7 +24,7 @@ from nerfstudio.plugins.registry import discover_methods
 
 from nerfblend_ns.benchmarks.encoding_throughput import measure_encoding
 from nerfblend_ns.benchmarks.kernel_profile import profile_table
-from nerfblend_ns.benchmarks.render_speed import measure_render, square_cameras
+from nerfblend_ns.benchmarks.render_speed import compare_render_option, measure_render, square_cameras
 from nerfblend_ns.benchmarks.step_phases import PHASES, time_occupancy_update, time_step_phases, train_steps
 from nerfblend_ns.benchmarks.timed_training import build_trainer, parse_overrides
 
@@ -102,6 +102,12 @@ def _gib(value) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def render_profile(model, cameras, label: str) -> str:
+    """The profiler's table of two frames, the first a warm-up."""
+    table = profile_table(lambda: measure_render(model, cameras[:1], model.config.eval_num_rays_per_chunk), model.device)
+    return f"== two {int(cameras[0].width)}² frames (the first a warm-up), {label}\n{table}"
+
+
 def training_parts(args: argparse.Namespace, results: Results) -> None:
     overrides = parse_overrides(args.override)
     with tempfile.TemporaryDirectory() as runs:
@@ -132,15 +138,26 @@ def training_parts(args: argparse.Namespace, results: Results) -> None:
                         f"occupancy_{name}_{chunk}_{precision}",
                         lambda: time_occupancy_update(trainer, step, chunk, precision == "half"),
                     )
-            for chunk in args.render_chunks or [model.config.eval_num_rays_per_chunk]:
-                results.run(f"render_{name}_{chunk}", lambda: asdict(measure_render(model, cameras, chunk)))
+            if not getattr(model.config, "render_fused", False):
+                for chunk in args.render_chunks or [model.config.eval_num_rays_per_chunk]:
+                    results.run(f"render_{name}_{chunk}", lambda: asdict(measure_render(model, cameras, chunk)))
             if args.profile_steps:
                 profiles.append(f"== {args.profile_steps} training steps, {name} lookup")
                 profiles.append(profile_table(lambda: train_steps(trainer, step, args.profile_steps), device))
                 step += whole_intervals(args.profile_steps)
-                profiles.append(f"== two {args.render_size}² frames (the first a warm-up), {name} lookup")
-                chunk = model.config.eval_num_rays_per_chunk
-                profiles.append(profile_table(lambda: measure_render(model, cameras[:1], chunk), device))
+                if not getattr(model.config, "render_fused", False):
+                    profiles.append(render_profile(model, cameras, f"{name} lookup"))
+        if getattr(model.config, "render_fused", False):
+            # The fused renderer does its own lookups: one measurement, against the torch path with the
+            # Triton lookup.
+            model.field.encoding.implementation = "auto"
+            for chunk in args.render_chunks or [model.config.eval_num_rays_per_chunk]:
+                results.run(
+                    f"render_paths_{chunk}",
+                    lambda: compare_render_option(model, cameras, chunk, "render_fused", ("fused", "torch_path")),
+                )
+            if args.profile_steps:
+                profiles.append(render_profile(model, cameras, "fused renderer"))
         if profiles:
             args.output.with_suffix(".profile.txt").write_text("\n\n".join(profiles))
     _print_training(args, results.document)
@@ -164,13 +181,17 @@ def _print_training(args: argparse.Namespace, document: Dict) -> None:
     ]
     if rows:
         _print_table("occupancy-grid update", ["lookup", "chunk", "MLP", "ms", "peak GiB"], rows)
+    renders = [(name, r) for name in args.implementations for key, r in document.items() if key.startswith(f"render_{name}_")]
+    for key, compared in document.items():
+        if key.startswith("render_paths_"):
+            renders += [(f"{path} (PSNR between {compared['psnr_between']:.1f} dB)", compared[path]) for path in ("fused", "torch_path")]
     rows = [
         [name, r["rays_per_chunk"], f"{r['fps']:.2f}", _ms(r["ms_per_frame"]), f"{r['samples_per_ray']:.1f}",
-         _gib(r["peak_memory_gib"])]
-        for name in args.implementations for key, r in document.items() if key.startswith(f"render_{name}_")
+         f"{r['samples_per_hit_ray']:.1f}", _gib(r["peak_memory_gib"])]
+        for name, r in renders
     ]
     if rows:
-        header = ["lookup", "rays/chunk", "fps", "ms", "samples/ray", "peak GiB"]
+        header = ["renderer", "rays/chunk", "fps", "ms", "samples/ray", "per hit ray", "peak GiB"]
         _print_table(f"(c, d) rendering {args.render_size}² test frames", header, rows)
 
 

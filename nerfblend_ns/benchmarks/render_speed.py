@@ -2,7 +2,7 @@
 
 import time
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -85,22 +85,25 @@ def _render_rgb(model: Model, cameras: List[Cameras]) -> List[torch.Tensor]:
     return [model.get_outputs_for_camera(camera.to(model.device))["rgb"].clamp(0.0, 1.0) for camera in cameras]
 
 
-def compare_render_grids(model: Model, cameras: List[Cameras], rays_per_chunk: int) -> Dict[str, object]:
-    """Render speed with the per-expression grid and with the training grid, and the mean PSNR between
-    their images (how much the cheaper grid changes the picture); {} for a model without the option."""
-    if not hasattr(model.config, "render_expression_grid"):
+def compare_render_option(
+    model: Model, cameras: List[Cameras], rays_per_chunk: int, option: str, labels: Tuple[str, str]
+) -> Dict[str, object]:
+    """Render speed with the boolean model option `option` on and off (results under `labels`), and the
+    mean PSNR between the two settings' images (how much the faster one changes the picture); {} for a
+    model without the option."""
+    if not hasattr(model.config, option):
         return {}
-    configured = model.config.render_expression_grid
+    configured = getattr(model.config, option)
     was_training = model.training
     model.eval()
     try:
         speeds, images = {}, {}
-        for name, enabled in (("expression_grid", True), ("training_grid", False)):
-            model.config.render_expression_grid = enabled
+        for name, enabled in zip(labels, (True, False)):
+            setattr(model.config, option, enabled)
             speeds[name] = asdict(measure_render(model, cameras, rays_per_chunk))
             images[name] = _render_rgb(model, cameras)
     finally:
-        model.config.render_expression_grid = configured
+        setattr(model.config, option, configured)
         model.train(was_training)
-    mse = [torch.mean((a - b) ** 2).clamp(min=1e-10) for a, b in zip(images["expression_grid"], images["training_grid"])]
+    mse = [torch.mean((a - b) ** 2).clamp(min=1e-10) for a, b in zip(*images.values())]
     return {**speeds, "psnr_between": float(np.mean([float(-10 * torch.log10(m)) for m in mse]))}

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
-from nerfblend_ns.benchmarks.render_speed import compare_render_grids, square_cameras
+from nerfblend_ns.benchmarks.render_speed import compare_render_option, square_cameras
 from nerfblend_ns.benchmarks.test_frame_renders import evenly_spaced, render_test_frames
 from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, train_with_checkpoints
 from nerfblend_ns.benchmarks.variants import Variant
@@ -74,7 +74,9 @@ def run_variant(
     render = {}
     if render_frames:
         cameras = square_cameras(trainer.pipeline.datamanager.eval_dataset.cameras, evenly_spaced(test_count, render_frames), render_size)
-        render = compare_render_grids(model, cameras, model.config.eval_num_rays_per_chunk)
+        render = compare_render_option(
+            model, cameras, model.config.eval_num_rays_per_chunk, "render_expression_grid", ("expression_grid", "training_grid")
+        )
     result = VariantResult(
         key=key,
         label=variant.label,

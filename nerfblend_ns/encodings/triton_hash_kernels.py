@@ -23,7 +23,7 @@ _DENSE = tl.constexpr(3)
 
 
 @triton.jit
-def _cell(position, resolution):
+def cell_and_fraction(position, resolution):
     """Cell along one axis and the fraction into it; the face at 1 belongs to the last cell.
 
     The compiler may fuse the product and the subtraction into one FMA, so a fraction can differ
@@ -34,7 +34,7 @@ def _cell(position, resolution):
 
 
 @triton.jit
-def _corner(cx, cy, cz, fx, fy, fz, side, hash_mask, dense, CORNER: tl.constexpr):
+def corner_row_and_weight(cx, cy, cz, fx, fy, fz, side, hash_mask, dense, CORNER: tl.constexpr):
     """Row within the level and trilinear weight of corner ``CORNER``, whose (x, y, z) offsets
     are its bits (CORNER >> 2, CORNER >> 1, CORNER) & 1."""
     if (CORNER >> 2) & 1:
@@ -85,9 +85,9 @@ def _program_samples(positions_ptr, frames_ptr, levels_ptr, num_samples, rows_pe
     else:
         table = tl.zeros([BLOCK], tl.int64) + tl.program_id(2)
     level_start = table * rows_per_table + first_row  # [BLOCK] int64: the level's first row in the stacked tables
-    cx, fx = _cell(px, resolution)
-    cy, fy = _cell(py, resolution)
-    cz, fz = _cell(pz, resolution)
+    cx, fx = cell_and_fraction(px, resolution)
+    cy, fy = cell_and_fraction(py, resolution)
+    cz, fz = cell_and_fraction(pz, resolution)
     return samples, in_range, inside, level_start, cx, cy, cz, fx, fy, fz, resolution + 1, hash_mask, dense
 
 
@@ -114,7 +114,7 @@ def lookup_forward_kernel(
     reads = (in_range & inside)[:, None] & (features < FEATURES)[None, :]  # [BLOCK, F_POW2]
     total = tl.zeros([BLOCK, FEATURES_POW2], tl.float32)
     for corner in tl.static_range(8):
-        row, weight = _corner(cx, cy, cz, fx, fy, fz, side, hash_mask, dense, corner)
+        row, weight = corner_row_and_weight(cx, cy, cz, fx, fy, fz, side, hash_mask, dense, corner)
         values = tl.load(tables_ptr + (level_start + row)[:, None] * FEATURES + features[None, :], mask=reads, other=0.0)
         total += weight[:, None] * values.to(tl.float32)
     writes = in_range[:, None] & (features < FEATURES)[None, :]
@@ -139,6 +139,6 @@ def lookup_backward_kernel(
     offsets = _output_offsets(samples, features, num_samples, PER_SAMPLE_TABLE, LEVELS, FEATURES)
     grad = tl.load(grad_out_ptr + offsets, mask=writes, other=0.0).to(tl.float32)
     for corner in tl.static_range(8):
-        row, weight = _corner(cx, cy, cz, fx, fy, fz, side, hash_mask, dense, corner)
+        row, weight = corner_row_and_weight(cx, cy, cz, fx, fy, fz, side, hash_mask, dense, corner)
         targets = grad_tables_ptr + (level_start + row)[:, None] * FEATURES + features[None, :]
         tl.atomic_add(targets, weight[:, None] * grad, mask=writes, sem="relaxed")

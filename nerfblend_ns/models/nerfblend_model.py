@@ -15,6 +15,7 @@ from nerfstudio.utils import colormaps
 from torch import Tensor
 from torch.nn import Parameter
 
+from nerfblend_ns.encodings.lookup_implementation import triton_available
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, NerfBlendField
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics
 from nerfblend_ns.models.distributed_sync import broadcast_occupancy
@@ -24,6 +25,7 @@ from nerfblend_ns.models.occupancy_density import occupancy_density_fn
 from nerfblend_ns.perceptual import load_lpips_vgg
 from nerfblend_ns.rendering.expression_grid import expression_grid
 from nerfblend_ns.rendering.front_to_back import render_front_to_back
+from nerfblend_ns.rendering.fused_rendering import render_rays_fused, unsupported_reason
 from nerfblend_ns.rendering.occupancy_ray_marching import EARLY_STOP_EPS, march_rays
 from nerfblend_ns.rendering.packed_volume_rendering import render_packed
 from nerfblend_ns.viewer.expression_controls import ExpressionControls
@@ -67,6 +69,9 @@ class NerfBlendModelConfig(ModelConfig):
     render_expression_grid: bool = True
     """When rendering rays of one expression, march only the cells that expression fills (the training
     grid's cells whose centre is occupied at it, grown by one cell) rather than the union over all bases."""
+    render_fused: bool = True
+    """Render on CUDA with the fused Triton kernel (march, encode, decode and composite in one pass) where
+    the field allows it; off: nerfacc's marching and front-to-back evaluation with torch operators."""
     near_plane: float = 0.05
     """Nearest distance from the camera at which samples are taken."""
     far_plane: float = 1000.0
@@ -189,6 +194,14 @@ class NerfBlendModel(Model):
                 midpoints(t_starts, t_ends, ray_indices), directions[ray_indices], tables, frame_of_ray[ray_indices]
             )
             rendered = render_packed(t_starts, t_ends, rgb, density.squeeze(-1), ray_indices, num_rays)
+        elif self._renders_fused(origins):
+            grid = self._render_grid(unique_expressions, tables)
+            rendered = render_rays_fused(
+                self.field, tables, frame_of_ray, origins, directions,
+                (self.occupancy_grid.binaries if grid is None else grid)[0], self.occupancy_grid.aabbs[0],
+                self.step_size, self.config.near_plane, self.config.far_plane, self.config.alpha_threshold,
+                self.config.render_early_stop_eps, half_precision=self.config.render_half_precision,
+            )
         else:
             ray_indices, t_starts, t_ends = march_rays(
                 self.occupancy_grid, origins, directions, self.step_size, self.config.near_plane,
@@ -212,6 +225,12 @@ class NerfBlendModel(Model):
             "depth": rendered.depth,
             "num_samples_per_ray": rendered.evaluated[:, None].float(),
         }
+
+    def _renders_fused(self, like: Tensor) -> bool:
+        return (
+            self.config.render_fused and like.is_cuda and triton_available()
+            and self.occupancy_grid.binaries.shape[0] == 1 and unsupported_reason(self.field) is None
+        )
 
     def _render_precision(self, like: Tensor) -> torch.autocast:
         return torch.autocast("cuda", dtype=torch.float16, enabled=self.config.render_half_precision and like.is_cuda)

@@ -51,7 +51,7 @@ def march_rays_reference(
     t_near, t_far = _ray_box_interval(origins, directions, aabb)
     t_near = t_near.clamp(min=near_plane)
     t_far = t_far.clamp(max=far_plane)
-    span = (t_far - t_near).clamp(min=0)
+    span = (t_far - t_near).nan_to_num(0.0).clamp(min=0)  # a NaN ray has no samples
     num_steps = int(torch.ceil(span.max() / step_size).item()) if span.numel() else 0
     steps = torch.arange(num_steps, device=origins.device, dtype=origins.dtype)  # [T]
     t_starts = t_near[:, None] + step_size * steps[None]  # [R, T]

@@ -1,0 +1,147 @@
+"""Rendering rays of a `NerfBlendField` with the fused Triton kernel (`triton_render_kernel`).
+
+The torch path (nerfacc's or the reference marcher, then `render_front_to_back` with the field's
+forward) is the reference and what runs where the kernel cannot: on CPU, for other fields, for
+decoders whose sizes a tensor-core product cannot take. Here the decoder's weights are laid out as
+the kernel reads them, and the kernel is launched over the rays.
+"""
+
+from typing import Optional, Tuple
+
+import torch
+from jaxtyping import Bool, Float, Int
+from nerfstudio.field_components.mlp import MLP
+from torch import Tensor, nn
+
+from nerfblend_ns.fields.nerfblend_field import NerfBlendField
+from nerfblend_ns.rendering.packed_volume_rendering import RenderedRays
+
+RAYS_PER_PROGRAM = 64
+"""Rays a program walks together; its field evaluations are [64, width] matrix products."""
+MIN_WIDTH = 16
+"""Narrowest side of a tensor-core product."""
+
+
+def _power_of_two(value: int) -> bool:
+    return value >= 1 and value & (value - 1) == 0
+
+
+def _plain_relu_mlp(mlp: nn.Module, out_activation: Optional[type]) -> bool:
+    if not isinstance(mlp, MLP) or getattr(mlp, "tcnn_encoding", None) is not None or mlp._skip_connections:
+        return False
+    if not isinstance(mlp.activation, nn.ReLU) or len(mlp.layers) < 2:
+        return False
+    return out_activation is None if mlp.out_activation is None else isinstance(mlp.out_activation, out_activation)
+
+
+def unsupported_reason(field: nn.Module) -> Optional[str]:
+    """Why the kernel cannot render `field` (None: it can)."""
+    if not isinstance(field, NerfBlendField):
+        return f"{type(field).__name__} is not a blended hash-grid field"
+    if not _plain_relu_mlp(field.density_mlp, None) or not _plain_relu_mlp(field.color_mlp, nn.Sigmoid):
+        return "the decoder is not two torch ReLU MLPs of at least two layers (density, then sigmoid colour)"
+    encoding = field.encoding
+    levels, features = encoding.layout.num_levels, encoding.features_per_level
+    if not (_power_of_two(levels) and _power_of_two(features) and levels * features >= MIN_WIDTH):
+        return f"{levels} levels × {features} features: both must be powers of two, with at least {MIN_WIDTH} in all"
+    widths = {
+        "density width": field.density_mlp.layer_width,
+        "geometry features": field.geometry_features,
+        "colour width": field.color_mlp.layer_width,
+    }
+    for name, width in widths.items():
+        if not (_power_of_two(width) and width >= MIN_WIDTH):
+            return f"{name} {width} is not a power of two of at least {MIN_WIDTH}"
+    if field.sh_levels > 4:
+        return f"{field.sh_levels} spherical-harmonics levels (the kernel has 4)"
+    if field.color_mlp.out_dim != 3:
+        return "the colour MLP does not output RGB"
+    return None
+
+
+def _stacked(layers, width: int, dtype: torch.dtype, device: torch.device) -> Tuple[Tensor, Tensor]:
+    """Hidden layers as [n, in, out] weights and [n, out] biases; one zero layer stands in for none."""
+    if not layers:
+        return torch.zeros(1, width, width, dtype=dtype, device=device), torch.zeros(1, width, device=device)
+    weights = torch.stack([layer.weight.t() for layer in layers]).to(dtype).contiguous()
+    return weights, torch.stack([layer.bias for layer in layers]).float().contiguous()
+
+
+def kernel_weights(field: NerfBlendField, dtype: torch.dtype) -> Tuple[Tensor, ...]:
+    """The decoder's parameters in the kernel's argument order (w_in … b_rgb): weights as [in, out] in
+    `dtype`, biases and the density row in float32, the view rows padded to 16, the RGB columns to 16."""
+    from nerfblend_ns.rendering.triton_render_kernel import RGB_COLUMNS, SH_COMPONENTS
+
+    density_layers, color_layers = list(field.density_mlp.layers), list(field.color_mlp.layers)
+    first, out = density_layers[0], density_layers[-1]
+    device = first.weight.device
+    w_hidden, b_hidden = _stacked(density_layers[1:-1], field.density_mlp.layer_width, dtype, device)
+    color_in, rgb = color_layers[0], color_layers[-1]
+    views = field.sh_levels**2
+    w_view = torch.zeros(SH_COMPONENTS, color_in.out_features, dtype=dtype, device=device)
+    w_view[:views] = color_in.weight[:, :views].t()
+    w_color_hidden, b_color_hidden = _stacked(color_layers[1:-1], field.color_mlp.layer_width, dtype, device)
+    w_rgb = torch.zeros(rgb.in_features, RGB_COLUMNS, dtype=dtype, device=device)
+    w_rgb[:, :3] = rgb.weight.t()
+    b_rgb = torch.zeros(RGB_COLUMNS, device=device)
+    b_rgb[:3] = rgb.bias
+    return (
+        first.weight.t().to(dtype).contiguous(), first.bias.float().contiguous(),
+        w_hidden, b_hidden,
+        out.weight[1:].t().to(dtype).contiguous(), out.bias[1:].float().contiguous(),
+        out.weight[0].float().contiguous(), out.bias[:1].float().contiguous(),
+        w_view, color_in.weight[:, views:].t().to(dtype).contiguous(), color_in.bias.float().contiguous(),
+        w_color_hidden, b_color_hidden,
+        w_rgb, b_rgb,
+    )
+
+
+@torch.no_grad()
+def render_rays_fused(
+    field: NerfBlendField,
+    tables: Float[Tensor, "b p f"],
+    table_index: Int[Tensor, "r"],
+    origins: Float[Tensor, "r 3"],
+    directions: Float[Tensor, "r 3"],
+    binary: Bool[Tensor, "x y z"],
+    grid_aabb: Float[Tensor, "6"],
+    step_size: float,
+    near_plane: float,
+    far_plane: float,
+    alpha_threshold: float,
+    early_stop_eps: float,
+    half_precision: bool,
+) -> RenderedRays:
+    """Colour, opacity and depth of every ray, each ray shaded in the blended table `tables[table_index]`.
+
+    `half_precision` multiplies in float16 (float32 accumulation); otherwise in exact float32.
+    """
+    import triton
+
+    from nerfblend_ns.rendering.triton_render_kernel import render_rays_kernel
+
+    reason = unsupported_reason(field)
+    if reason is not None:
+        raise ValueError(f"the fused renderer cannot render this field: {reason}")
+    num_rays, device = origins.shape[0], origins.device
+    premultiplied = torch.zeros(num_rays, 3, device=device)
+    opacity = torch.zeros(num_rays, device=device)
+    depth = torch.zeros(num_rays, device=device)
+    evaluated = torch.zeros(num_rays, dtype=torch.int32, device=device)
+    if num_rays:
+        density_mlp, color_mlp = field.density_mlp, field.color_mlp
+        encoding = field.encoding
+        render_rays_kernel[(triton.cdiv(num_rays, RAYS_PER_PROGRAM),)](
+            origins.float().contiguous(), directions.float().contiguous(), table_index.contiguous(), num_rays,
+            tables.float().contiguous(), tables.shape[1], encoding.level_table, field.aabb.flatten().contiguous(),
+            binary.to(torch.uint8).contiguous(), grid_aabb.float().contiguous(),
+            *kernel_weights(field, torch.float16 if half_precision else torch.float32),
+            premultiplied, opacity, depth, evaluated,
+            step_size, near_plane, far_plane, alpha_threshold, early_stop_eps,
+            GRID_X=binary.shape[0], GRID_Y=binary.shape[1], GRID_Z=binary.shape[2],
+            LEVELS=encoding.layout.num_levels, FEATURES=encoding.features_per_level,
+            WIDTH=density_mlp.layer_width, HIDDEN=len(density_mlp.layers) - 2, GEOMETRY=field.geometry_features,
+            COLOR_WIDTH=color_mlp.layer_width, COLOR_HIDDEN=len(color_mlp.layers) - 2,
+            INPUT_PRECISION="ieee" if not half_precision else "tf32", BLOCK=RAYS_PER_PROGRAM,
+        )
+    return RenderedRays(premultiplied, opacity[:, None], depth[:, None], evaluated.long())
