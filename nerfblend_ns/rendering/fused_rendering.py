@@ -18,6 +18,9 @@ from nerfblend_ns.rendering.packed_volume_rendering import RenderedRays
 
 RAYS_PER_PROGRAM = 64
 """Rays a program walks together; its field evaluations are [64, width] matrix products."""
+WARPS_PER_PROGRAM = 2
+"""Below a warp group of 4, Triton multiplies with mma.sync rather than Hopper's wgmma, whose code for this
+kernel's chain of products read out of bounds on an H100 (Triton 3.6, float16); the products are small."""
 MIN_WIDTH = 16
 """Narrowest side of a tensor-core product."""
 
@@ -111,6 +114,8 @@ def render_rays_fused(
     alpha_threshold: float,
     early_stop_eps: float,
     half_precision: bool,
+    rays_per_program: int = RAYS_PER_PROGRAM,
+    num_warps: int = WARPS_PER_PROGRAM,
 ) -> RenderedRays:
     """Colour, opacity and depth of every ray, each ray shaded in the blended table `tables[table_index]`.
 
@@ -131,7 +136,7 @@ def render_rays_fused(
     if num_rays:
         density_mlp, color_mlp = field.density_mlp, field.color_mlp
         encoding = field.encoding
-        render_rays_kernel[(triton.cdiv(num_rays, RAYS_PER_PROGRAM),)](
+        render_rays_kernel[(triton.cdiv(num_rays, rays_per_program),)](
             origins.float().contiguous(), directions.float().contiguous(), table_index.contiguous(), num_rays,
             tables.float().contiguous(), tables.shape[1], encoding.level_table, field.aabb.flatten().contiguous(),
             binary.to(torch.uint8).contiguous(), grid_aabb.float().contiguous(),
@@ -142,6 +147,6 @@ def render_rays_fused(
             LEVELS=encoding.layout.num_levels, FEATURES=encoding.features_per_level,
             WIDTH=density_mlp.layer_width, HIDDEN=len(density_mlp.layers) - 2, GEOMETRY=field.geometry_features,
             COLOR_WIDTH=color_mlp.layer_width, COLOR_HIDDEN=len(color_mlp.layers) - 2,
-            INPUT_PRECISION="ieee" if not half_precision else "tf32", BLOCK=RAYS_PER_PROGRAM,
+            INPUT_PRECISION="ieee" if not half_precision else "tf32", BLOCK=rays_per_program, num_warps=num_warps,
         )
     return RenderedRays(premultiplied, opacity[:, None], depth[:, None], evaluated.long())

@@ -21,6 +21,8 @@ SH_COMPONENTS = 16
 """View-encoding width of the kernel: four spherical-harmonics levels; fewer levels have zero weight rows."""
 RGB_COLUMNS = 16
 """Output width of the last colour layer (3 used): a matrix product needs at least 16 columns."""
+_SH_COMPONENTS = tl.constexpr(SH_COMPONENTS)
+_RGB_COLUMNS = tl.constexpr(RGB_COLUMNS)
 
 
 @triton.jit
@@ -38,7 +40,7 @@ def _linear(x, weight_ptr, bias_ptr, K: tl.constexpr, N: tl.constexpr, RELU: tl.
 @triton.jit
 def _sh_components(dx, dy, dz):
     """[BLOCK, 16] real spherical harmonics of levels 0-3 of unit directions, in nerfstudio's order."""
-    column = tl.arange(0, SH_COMPONENTS)[None, :]
+    column = tl.arange(0, _SH_COMPONENTS)[None, :]
     x = dx[:, None]
     y = dy[:, None]
     z = dz[:, None]
@@ -116,14 +118,14 @@ def _shade(features, dx, dy, dz,
     norm = tl.maximum(norm, 1e-12)
     view = _sh_components(dx / norm, dy / norm, dz / norm)
     c = _linear(geometry, w_color_geometry, b_color_in, GEOMETRY, COLOR_WIDTH, False, INPUT_PRECISION)
-    view_weight = tl.load(w_view + tl.arange(0, SH_COMPONENTS)[:, None] * COLOR_WIDTH + tl.arange(0, COLOR_WIDTH)[None, :])
+    view_weight = tl.load(w_view + tl.arange(0, _SH_COMPONENTS)[:, None] * COLOR_WIDTH + tl.arange(0, COLOR_WIDTH)[None, :])
     c = tl.maximum(c + tl.dot(view.to(view_weight.dtype), view_weight, input_precision=INPUT_PRECISION), 0.0)
     for layer in tl.static_range(COLOR_HIDDEN):
         c = _linear(c, w_color_hidden + layer * COLOR_WIDTH * COLOR_WIDTH, b_color_hidden + layer * COLOR_WIDTH,
                     COLOR_WIDTH, COLOR_WIDTH, True, INPUT_PRECISION)
-    logits = _linear(c, w_rgb, b_rgb, COLOR_WIDTH, RGB_COLUMNS, False, INPUT_PRECISION)
+    logits = _linear(c, w_rgb, b_rgb, COLOR_WIDTH, _RGB_COLUMNS, False, INPUT_PRECISION)
     rgb = 1.0 / (1.0 + tl.exp(-logits))
-    column = tl.arange(0, RGB_COLUMNS)[None, :]
+    column = tl.arange(0, _RGB_COLUMNS)[None, :]
     red = tl.sum(tl.where(column == 0, rgb, 0.0), axis=1)
     green = tl.sum(tl.where(column == 1, rgb, 0.0), axis=1)
     blue = tl.sum(tl.where(column == 2, rgb, 0.0), axis=1)
