@@ -16,8 +16,9 @@ from torch import Tensor, nn
 from nerfblend_ns.fields.nerfblend_field import NerfBlendField
 from nerfblend_ns.rendering.packed_volume_rendering import RenderedRays
 
-RAYS_PER_PROGRAM = 64
-"""Rays a program walks together; its field evaluations are [64, width] matrix products."""
+RAYS_PER_PROGRAM = 32
+"""Rays a program walks together; its field evaluations are [32, width] matrix products. With 2 warps
+this is the largest block whose registers hold the corner gathers without spilling (ptxas, sm_90)."""
 WARPS_PER_PROGRAM = 2
 """Below a warp group of 4, Triton multiplies with mma.sync rather than Hopper's wgmma, whose code for this
 kernel's chain of products read out of bounds on an H100 (Triton 3.6, float16); the products are small."""
@@ -133,6 +134,8 @@ def render_rays_fused(
     opacity = torch.zeros(num_rays, device=device)
     depth = torch.zeros(num_rays, device=device)
     evaluated = torch.zeros(num_rays, dtype=torch.int32, device=device)
+    if tables.numel() >= 2**31:
+        raise ValueError(f"{tables.shape[0]} blended tables exceed the kernel's int32 offsets; render fewer expressions per batch")
     if num_rays:
         density_mlp, color_mlp = field.density_mlp, field.color_mlp
         encoding = field.encoding
@@ -145,6 +148,7 @@ def render_rays_fused(
             step_size, near_plane, far_plane, alpha_threshold, early_stop_eps,
             GRID_X=binary.shape[0], GRID_Y=binary.shape[1], GRID_Z=binary.shape[2],
             LEVELS=encoding.layout.num_levels, FEATURES=encoding.features_per_level,
+            LEVEL_GROUP=min(encoding.layout.num_levels, max(1, MIN_WIDTH // encoding.features_per_level)),
             WIDTH=density_mlp.layer_width, HIDDEN=len(density_mlp.layers) - 2, GEOMETRY=field.geometry_features,
             COLOR_WIDTH=color_mlp.layer_width, COLOR_HIDDEN=len(color_mlp.layers) - 2,
             INPUT_PRECISION="ieee" if not half_precision else "tf32", BLOCK=rays_per_program, num_warps=num_warps,

@@ -26,11 +26,21 @@ _RGB_COLUMNS = tl.constexpr(RGB_COLUMNS)
 
 
 @triton.jit
-def _linear(x, weight_ptr, bias_ptr, K: tl.constexpr, N: tl.constexpr, RELU: tl.constexpr, INPUT_PRECISION: tl.constexpr):
+def _weights(weight_ptr, first_row, zero, K: tl.constexpr, N: tl.constexpr):
+    """Rows first_row … first_row + K of a row-major [*, N] matrix.
+
+    `zero` is 0 but varies with the loop: with loop-invariant addresses the compiler computes the
+    [K, N] address tensors once before the loop and keeps all of them in registers, which spills."""
+    rows = first_row + zero + tl.arange(0, K)
+    return tl.load(weight_ptr + rows[:, None] * N + tl.arange(0, N)[None, :])
+
+
+@triton.jit
+def _linear(x, weight_ptr, bias_ptr, zero, K: tl.constexpr, N: tl.constexpr, RELU: tl.constexpr,
+            INPUT_PRECISION: tl.constexpr):
     """x [BLOCK, K] @ W [K, N] + b [N], the product in the weights' dtype with float32 accumulation."""
-    k = tl.arange(0, K)
     n = tl.arange(0, N)
-    weight = tl.load(weight_ptr + k[:, None] * N + n[None, :])
+    weight = _weights(weight_ptr, 0, zero, K, N)
     y = tl.dot(x.to(weight.dtype), weight, input_precision=INPUT_PRECISION) + tl.load(bias_ptr + n)[None, :]
     if RELU:
         y = tl.maximum(y, 0.0)
@@ -77,53 +87,66 @@ def _occupied(grid_ptr, lx, ly, lz, hx, hy, hz, px, py, pz, live,
 
 
 @triton.jit
-def _encode(tables_ptr, table_start, ux, uy, uz, live, levels_ptr, LEVELS: tl.constexpr, FEATURES: tl.constexpr,
-            BLOCK: tl.constexpr):
-    """[BLOCK, LEVELS·FEATURES] hash-grid features of unit-cube points; zero outside the cube."""
-    level = tl.arange(0, LEVELS)
-    resolution = tl.load(levels_ptr + level * 4 + 0)[None, :]
-    first_row = tl.load(levels_ptr + level * 4 + 1)[None, :]
-    hash_mask = (tl.load(levels_ptr + level * 4 + 2) - 1).to(tl.uint32)[None, :]
-    dense = (tl.load(levels_ptr + level * 4 + 3) != 0)[None, :]
+def _encode_into_first_layer(
+    tables_ptr, table_start, ux, uy, uz, live, levels_ptr, w_in, b_in, zero,
+    LEVELS: tl.constexpr, FEATURES: tl.constexpr, WIDTH: tl.constexpr, LEVEL_GROUP: tl.constexpr,
+    BLOCK: tl.constexpr, INPUT_PRECISION: tl.constexpr,
+):
+    """ReLU(features · W_in + b_in) [BLOCK, WIDTH] of unit-cube points (features zero outside the cube).
+
+    The [BLOCK, LEVELS·FEATURES] features are never held at once: each group of LEVEL_GROUP levels is
+    interpolated and multiplied by its rows of W_in, which keeps the corner values in registers small."""
     inside = live & (ux >= 0.0) & (ux <= 1.0) & (uy >= 0.0) & (uy <= 1.0) & (uz >= 0.0) & (uz <= 1.0)
-    cx, fx = cell_and_fraction(ux[:, None], resolution)  # [BLOCK, LEVELS] each
-    cy, fy = cell_and_fraction(uy[:, None], resolution)
-    cz, fz = cell_and_fraction(uz[:, None], resolution)
     feature = tl.arange(0, FEATURES)[None, None, :]
-    level_start = table_start[:, None] + first_row  # [BLOCK, LEVELS] int64
-    total = tl.zeros([BLOCK, LEVELS, FEATURES], tl.float32)
-    for corner in tl.static_range(8):
-        row, weight = corner_row_and_weight(cx, cy, cz, fx, fy, fz, resolution + 1, hash_mask, dense, corner)
-        values = tl.load(tables_ptr + (level_start + row)[:, :, None] * FEATURES + feature, mask=inside[:, None, None], other=0.0)
-        total += weight[:, :, None] * values.to(tl.float32)
-    return tl.reshape(total, (BLOCK, LEVELS * FEATURES))
+    h = tl.zeros([BLOCK, WIDTH], tl.float32)
+    for group in tl.static_range(LEVELS // LEVEL_GROUP):
+        level = group * LEVEL_GROUP + tl.arange(0, LEVEL_GROUP)
+        resolution = tl.load(levels_ptr + level * 4 + 0)[None, :]
+        first_row = tl.load(levels_ptr + level * 4 + 1)[None, :]
+        hash_mask = (tl.load(levels_ptr + level * 4 + 2) - 1).to(tl.uint32)[None, :]
+        dense = (tl.load(levels_ptr + level * 4 + 3) != 0)[None, :]
+        cx, fx = cell_and_fraction(ux[:, None], resolution)  # [BLOCK, LEVEL_GROUP] each
+        cy, fy = cell_and_fraction(uy[:, None], resolution)
+        cz, fz = cell_and_fraction(uz[:, None], resolution)
+        level_start = table_start[:, None] + first_row  # [BLOCK, LEVEL_GROUP]
+        total = tl.zeros([BLOCK, LEVEL_GROUP, FEATURES], tl.float32)
+        for corner in tl.static_range(8):
+            row, weight = corner_row_and_weight(cx, cy, cz, fx, fy, fz, resolution + 1, hash_mask, dense, corner)
+            values = tl.load(
+                tables_ptr + (level_start + row)[:, :, None] * FEATURES + feature, mask=inside[:, None, None], other=0.0
+            )
+            total += weight[:, :, None] * values.to(tl.float32)
+        weight_rows = _weights(w_in, group * LEVEL_GROUP * FEATURES, zero, LEVEL_GROUP * FEATURES, WIDTH)
+        features = tl.reshape(total, (BLOCK, LEVEL_GROUP * FEATURES))
+        h += tl.dot(features.to(weight_rows.dtype), weight_rows, input_precision=INPUT_PRECISION)
+    return tl.maximum(h + tl.load(b_in + tl.arange(0, WIDTH))[None, :], 0.0)
 
 
 @triton.jit
-def _shade(features, dx, dy, dz,
-           w_in, b_in, w_hidden, b_hidden, w_geometry, b_geometry, w_sigma, b_sigma,
+def _shade(h, dx, dy, dz, zero,
+           w_hidden, b_hidden, w_geometry, b_geometry, w_sigma, b_sigma,
            w_view, w_color_geometry, b_color_in, w_color_hidden, b_color_hidden, w_rgb, b_rgb,
-           ENCODED: tl.constexpr, WIDTH: tl.constexpr, HIDDEN: tl.constexpr, GEOMETRY: tl.constexpr,
+           WIDTH: tl.constexpr, HIDDEN: tl.constexpr, GEOMETRY: tl.constexpr,
            COLOR_WIDTH: tl.constexpr, COLOR_HIDDEN: tl.constexpr, INPUT_PRECISION: tl.constexpr):
-    """(density [BLOCK], r, g, b [BLOCK] each): the density MLP, then the colour MLP on SH(view) and geometry."""
-    h = _linear(features, w_in, b_in, ENCODED, WIDTH, True, INPUT_PRECISION)
+    """(density [BLOCK], r, g, b [BLOCK] each) from the density MLP's first activations `h`: the rest of the
+    density MLP, then the colour MLP on SH(view) and geometry."""
     for layer in tl.static_range(HIDDEN):
-        h = _linear(h, w_hidden + layer * WIDTH * WIDTH, b_hidden + layer * WIDTH, WIDTH, WIDTH, True, INPUT_PRECISION)
+        h = _linear(h, w_hidden + layer * WIDTH * WIDTH, b_hidden + layer * WIDTH, zero, WIDTH, WIDTH, True, INPUT_PRECISION)
     raw = tl.sum(h * tl.load(w_sigma + tl.arange(0, WIDTH))[None, :], axis=1) + tl.load(b_sigma)
     # softplus as torch computes it (linear above 20)
     density = tl.where(raw > 20.0, raw, tl.log(1.0 + tl.exp(tl.minimum(raw, 20.0))))
-    geometry = _linear(h, w_geometry, b_geometry, WIDTH, GEOMETRY, False, INPUT_PRECISION)
+    geometry = _linear(h, w_geometry, b_geometry, zero, WIDTH, GEOMETRY, False, INPUT_PRECISION)
 
     norm = tl.sqrt(dx * dx + dy * dy + dz * dz)
     norm = tl.maximum(norm, 1e-12)
     view = _sh_components(dx / norm, dy / norm, dz / norm)
-    c = _linear(geometry, w_color_geometry, b_color_in, GEOMETRY, COLOR_WIDTH, False, INPUT_PRECISION)
-    view_weight = tl.load(w_view + tl.arange(0, _SH_COMPONENTS)[:, None] * COLOR_WIDTH + tl.arange(0, COLOR_WIDTH)[None, :])
+    c = _linear(geometry, w_color_geometry, b_color_in, zero, GEOMETRY, COLOR_WIDTH, False, INPUT_PRECISION)
+    view_weight = _weights(w_view, 0, zero, _SH_COMPONENTS, COLOR_WIDTH)
     c = tl.maximum(c + tl.dot(view.to(view_weight.dtype), view_weight, input_precision=INPUT_PRECISION), 0.0)
     for layer in tl.static_range(COLOR_HIDDEN):
-        c = _linear(c, w_color_hidden + layer * COLOR_WIDTH * COLOR_WIDTH, b_color_hidden + layer * COLOR_WIDTH,
+        c = _linear(c, w_color_hidden + layer * COLOR_WIDTH * COLOR_WIDTH, b_color_hidden + layer * COLOR_WIDTH, zero,
                     COLOR_WIDTH, COLOR_WIDTH, True, INPUT_PRECISION)
-    logits = _linear(c, w_rgb, b_rgb, COLOR_WIDTH, _RGB_COLUMNS, False, INPUT_PRECISION)
+    logits = _linear(c, w_rgb, b_rgb, zero, COLOR_WIDTH, _RGB_COLUMNS, False, INPUT_PRECISION)
     rgb = 1.0 / (1.0 + tl.exp(-logits))
     column = tl.arange(0, _RGB_COLUMNS)[None, :]
     red = tl.sum(tl.where(column == 0, rgb, 0.0), axis=1)
@@ -151,7 +174,7 @@ def render_rays_kernel(
     premultiplied_ptr, opacity_ptr, depth_ptr, evaluated_ptr,
     step, near_plane, far_plane, alpha_threshold, early_stop_eps,
     GRID_X: tl.constexpr, GRID_Y: tl.constexpr, GRID_Z: tl.constexpr,
-    LEVELS: tl.constexpr, FEATURES: tl.constexpr, WIDTH: tl.constexpr, HIDDEN: tl.constexpr,
+    LEVELS: tl.constexpr, FEATURES: tl.constexpr, LEVEL_GROUP: tl.constexpr, WIDTH: tl.constexpr, HIDDEN: tl.constexpr,
     GEOMETRY: tl.constexpr, COLOR_WIDTH: tl.constexpr, COLOR_HIDDEN: tl.constexpr,
     INPUT_PRECISION: tl.constexpr, BLOCK: tl.constexpr,
 ):
@@ -163,7 +186,8 @@ def render_rays_kernel(
     dx = tl.load(directions_ptr + rays * 3 + 0, mask=valid, other=1.0)
     dy = tl.load(directions_ptr + rays * 3 + 1, mask=valid, other=1.0)
     dz = tl.load(directions_ptr + rays * 3 + 2, mask=valid, other=1.0)
-    table_start = tl.load(table_index_ptr + rays, mask=valid, other=0).to(tl.int64) * rows_per_table
+    # int32 offsets (the wrapper checks the tables' size) keep the gathers' address arithmetic narrow.
+    table_start = tl.load(table_index_ptr + rays, mask=valid, other=0).to(tl.int32) * rows_per_table
     lx, ly, lz = tl.load(grid_box_ptr + 0), tl.load(grid_box_ptr + 1), tl.load(grid_box_ptr + 2)
     hx, hy, hz = tl.load(grid_box_ptr + 3), tl.load(grid_box_ptr + 4), tl.load(grid_box_ptr + 5)
     fx, fy, fz = tl.load(field_box_ptr + 0), tl.load(field_box_ptr + 1), tl.load(field_box_ptr + 2)
@@ -200,14 +224,16 @@ def render_rays_kernel(
             live = live & (mid < t_far)
             seeking = live & ~_occupied(grid_ptr, lx, ly, lz, hx, hy, hz, px, py, pz, live, GRID_X, GRID_Y, GRID_Z)
 
-        features = _encode(
-            tables_ptr, table_start, (px - fx) / fsx, (py - fy) / fsy, (pz - fz) / fsz, live, levels_ptr,
-            LEVELS, FEATURES, BLOCK,
+        # Always 0 (k never goes negative), but the compiler cannot know that; see `_weights`.
+        zero = (tl.min(k, axis=0) < 0).to(tl.int32)
+        h = _encode_into_first_layer(
+            tables_ptr, table_start, (px - fx) / fsx, (py - fy) / fsy, (pz - fz) / fsz, live, levels_ptr, w_in, b_in, zero,
+            LEVELS, FEATURES, WIDTH, LEVEL_GROUP, BLOCK, INPUT_PRECISION,
         )
         density, r, g, b = _shade(
-            features, dx, dy, dz, w_in, b_in, w_hidden, b_hidden, w_geometry, b_geometry, w_sigma, b_sigma,
+            h, dx, dy, dz, zero, w_hidden, b_hidden, w_geometry, b_geometry, w_sigma, b_sigma,
             w_view, w_color_geometry, b_color_in, w_color_hidden, b_color_hidden, w_rgb, b_rgb,
-            LEVELS * FEATURES, WIDTH, HIDDEN, GEOMETRY, COLOR_WIDTH, COLOR_HIDDEN, INPUT_PRECISION,
+            WIDTH, HIDDEN, GEOMETRY, COLOR_WIDTH, COLOR_HIDDEN, INPUT_PRECISION,
         )
         optical_depth = density * (end - start)
         kept = live & (1.0 - tl.exp(-optical_depth) >= alpha_threshold)
