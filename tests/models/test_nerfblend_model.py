@@ -2,6 +2,7 @@
 
 from types import SimpleNamespace
 
+import pytest
 import torch
 from nerfstudio.cameras.rays import RayBundle
 from nerfstudio.data.scene_box import SceneBox
@@ -14,10 +15,10 @@ from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
 COLOURS = torch.tensor([[0.9, 0.1, 0.1], [0.1, 0.2, 0.9]])  # frame 0 red, frame 1 blue
 
 
-def _model():
+def _model(decoder: DecoderConfig = DecoderConfig(hidden_dim=32, num_layers=2, geometry_features=8, color_hidden_dim=16)):
     config = NerfBlendModelConfig(
         grid=BlendedHashGridConfig(num_levels=4, log2_hashmap_size=10, max_resolution=64),
-        decoder=DecoderConfig(hidden_dim=32, num_layers=2, geometry_features=8, color_hidden_dim=16),
+        decoder=decoder,
         losses=LossScheduleConfig(mask_stage_end=60, patch_stage_start=10**9),
         occupancy_resolution=16, occupancy_update_interval=8, occupancy_warmup_steps=32,
         render_step_size=0.04, perceptual_loss="off",
@@ -93,3 +94,28 @@ def test_coefficients_are_clamped_to_the_training_range():
     assert model.prepare_expressions(torch.tensor([[-3.0], [0.5], [7.0]])).flatten().tolist() == [0.0, 0.5, 1.0]
     model.config.clamp_expressions = False
     assert model.prepare_expressions(torch.tensor([[7.0]])).item() == 7.0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_fused_renderer_draws_what_the_torch_path_draws():
+    torch.manual_seed(0)
+    model = _model(DecoderConfig(hidden_dim=32, num_layers=3, geometry_features=16, color_hidden_dim=16)).cuda()
+    with torch.no_grad():
+        model.field.encoding.tables.normal_()
+        model.field.density_mlp.layers[-1].bias[0] = 3.0
+    centres = (torch.arange(16, device="cuda") + 0.5) / 16 * 2 - 1
+    x, y, z = torch.meshgrid(centres, centres, centres, indexing="ij")
+    model.occupancy_grid.binaries[0] = x**2 + y**2 + z**2 < 0.5
+    model.eval()
+    bundle = _rays(torch.Generator().manual_seed(1), 1, 4096)[0].to("cuda")
+    with torch.no_grad():
+        fused = model(bundle)
+        model.config.render_fused = False
+        reference = model(bundle)
+    for key in ("rgb", "accumulation"):
+        assert (fused[key] - reference[key]).abs().max() < 2e-2, key
+    hit = reference["accumulation"][:, 0] > 0.1
+    assert hit.float().mean() > 0.2 and (fused["depth"][hit] - reference["depth"][hit]).abs().max() < 2e-2
+    # The torch path evaluates whole windows of candidates; the kernel stops at the sample that makes a ray opaque.
+    assert fused["num_samples_per_ray"].sum() <= reference["num_samples_per_ray"].sum()
