@@ -117,10 +117,13 @@ def render_rays_fused(
     half_precision: bool,
     rays_per_program: int = RAYS_PER_PROGRAM,
     num_warps: int = WARPS_PER_PROGRAM,
+    level_group: Optional[int] = None,
 ) -> RenderedRays:
     """Colour, opacity and depth of every ray, each ray shaded in the blended table `tables[table_index]`.
 
-    `half_precision` multiplies in float16 (float32 accumulation); otherwise in exact float32.
+    `half_precision` multiplies in float16 (float32 accumulation); otherwise in exact float32. Tables are
+    read in their own dtype and interpolated in float32. `level_group` levels are interpolated at a time
+    and multiplied by their rows of the first layer (default: the fewest that make 16 columns).
     """
     import triton
 
@@ -141,14 +144,14 @@ def render_rays_fused(
         encoding = field.encoding
         render_rays_kernel[(triton.cdiv(num_rays, rays_per_program),)](
             origins.float().contiguous(), directions.float().contiguous(), table_index.contiguous(), num_rays,
-            tables.float().contiguous(), tables.shape[1], encoding.level_table, field.aabb.flatten().contiguous(),
+            tables.contiguous(), tables.shape[1], encoding.level_table, field.aabb.flatten().contiguous(),
             binary.to(torch.uint8).contiguous(), grid_aabb.float().contiguous(),
             *kernel_weights(field, torch.float16 if half_precision else torch.float32),
             premultiplied, opacity, depth, evaluated,
             step_size, near_plane, far_plane, alpha_threshold, early_stop_eps,
             GRID_X=binary.shape[0], GRID_Y=binary.shape[1], GRID_Z=binary.shape[2],
             LEVELS=encoding.layout.num_levels, FEATURES=encoding.features_per_level,
-            LEVEL_GROUP=min(encoding.layout.num_levels, max(1, MIN_WIDTH // encoding.features_per_level)),
+            LEVEL_GROUP=level_group or min(encoding.layout.num_levels, max(1, MIN_WIDTH // encoding.features_per_level)),
             WIDTH=density_mlp.layer_width, HIDDEN=len(density_mlp.layers) - 2, GEOMETRY=field.geometry_features,
             COLOR_WIDTH=color_mlp.layer_width, COLOR_HIDDEN=len(color_mlp.layers) - 2,
             INPUT_PRECISION="ieee" if not half_precision else "tf32", BLOCK=rays_per_program, num_warps=num_warps,

@@ -123,20 +123,21 @@ def _encode_into_first_layer(
 
 
 @triton.jit
-def _shade(h, dx, dy, dz, zero,
-           w_hidden, b_hidden, w_geometry, b_geometry, w_sigma, b_sigma,
-           w_view, w_color_geometry, b_color_in, w_color_hidden, b_color_hidden, w_rgb, b_rgb,
-           WIDTH: tl.constexpr, HIDDEN: tl.constexpr, GEOMETRY: tl.constexpr,
-           COLOR_WIDTH: tl.constexpr, COLOR_HIDDEN: tl.constexpr, INPUT_PRECISION: tl.constexpr):
-    """(density [BLOCK], r, g, b [BLOCK] each) from the density MLP's first activations `h`: the rest of the
-    density MLP, then the colour MLP on SH(view) and geometry."""
+def _density(h, zero, w_hidden, b_hidden, w_geometry, b_geometry, w_sigma, b_sigma,
+             WIDTH: tl.constexpr, HIDDEN: tl.constexpr, GEOMETRY: tl.constexpr, INPUT_PRECISION: tl.constexpr):
+    """(density [BLOCK], geometry features [BLOCK, GEOMETRY]) from the density MLP's first activations `h`."""
     for layer in tl.static_range(HIDDEN):
         h = _linear(h, w_hidden + layer * WIDTH * WIDTH, b_hidden + layer * WIDTH, zero, WIDTH, WIDTH, True, INPUT_PRECISION)
     raw = tl.sum(h * tl.load(w_sigma + tl.arange(0, WIDTH))[None, :], axis=1) + tl.load(b_sigma)
     # softplus as torch computes it (linear above 20)
     density = tl.where(raw > 20.0, raw, tl.log(1.0 + tl.exp(tl.minimum(raw, 20.0))))
-    geometry = _linear(h, w_geometry, b_geometry, zero, WIDTH, GEOMETRY, False, INPUT_PRECISION)
+    return density, _linear(h, w_geometry, b_geometry, zero, WIDTH, GEOMETRY, False, INPUT_PRECISION)
 
+
+@triton.jit
+def _colour(geometry, dx, dy, dz, zero, w_view, w_color_geometry, b_color_in, w_color_hidden, b_color_hidden, w_rgb, b_rgb,
+            GEOMETRY: tl.constexpr, COLOR_WIDTH: tl.constexpr, COLOR_HIDDEN: tl.constexpr, INPUT_PRECISION: tl.constexpr):
+    """(r, g, b) [BLOCK] each: the colour MLP on SH(view direction) and the geometry features."""
     norm = tl.sqrt(dx * dx + dy * dy + dz * dz)
     norm = tl.maximum(norm, 1e-12)
     view = _sh_components(dx / norm, dy / norm, dz / norm)
@@ -152,7 +153,7 @@ def _shade(h, dx, dy, dz, zero,
     red = tl.sum(tl.where(column == 0, rgb, 0.0), axis=1)
     green = tl.sum(tl.where(column == 1, rgb, 0.0), axis=1)
     blue = tl.sum(tl.where(column == 2, rgb, 0.0), axis=1)
-    return density, red, green, blue
+    return red, green, blue
 
 
 @triton.jit
@@ -230,13 +231,16 @@ def render_rays_kernel(
             tables_ptr, table_start, (px - fx) / fsx, (py - fy) / fsy, (pz - fz) / fsz, live, levels_ptr, w_in, b_in, zero,
             LEVELS, FEATURES, WIDTH, LEVEL_GROUP, BLOCK, INPUT_PRECISION,
         )
-        density, r, g, b = _shade(
-            h, dx, dy, dz, zero, w_hidden, b_hidden, w_geometry, b_geometry, w_sigma, b_sigma,
-            w_view, w_color_geometry, b_color_in, w_color_hidden, b_color_hidden, w_rgb, b_rgb,
-            WIDTH, HIDDEN, GEOMETRY, COLOR_WIDTH, COLOR_HIDDEN, INPUT_PRECISION,
+        density, geometry = _density(
+            h, zero, w_hidden, b_hidden, w_geometry, b_geometry, w_sigma, b_sigma, WIDTH, HIDDEN, GEOMETRY, INPUT_PRECISION
         )
         optical_depth = density * (end - start)
         kept = live & (1.0 - tl.exp(-optical_depth) >= alpha_threshold)
+        # Computed for every round: skipping it in rounds where no sample is kept made the compiler spill registers.
+        r, g, b = _colour(
+            geometry, dx, dy, dz, zero, w_view, w_color_geometry, b_color_in, w_color_hidden, b_color_hidden, w_rgb,
+            b_rgb, GEOMETRY, COLOR_WIDTH, COLOR_HIDDEN, INPUT_PRECISION,
+        )
         optical_depth = tl.where(kept, optical_depth, 0.0)
         # Lanes of finished rays computed garbage (NaN for a NaN ray): only kept samples add up.
         weight = tl.where(kept, transmittance * (1.0 - tl.exp(-optical_depth)), 0.0)
