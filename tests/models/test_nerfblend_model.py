@@ -118,5 +118,5 @@ def test_fused_renderer_draws_what_the_torch_path_draws():
     hit = reference["accumulation"][:, 0] > 0.1
     # nerfacc's marcher places its steps up to one step away from the reference's (and the kernel's).
     assert hit.float().mean() > 0.2 and (fused["depth"][hit] - reference["depth"][hit]).abs().max() <= model.step_size
-    # The torch path evaluates whole windows of candidates; the kernel stops at the sample that makes a ray opaque.
-    assert fused["num_samples_per_ray"].sum() <= reference["num_samples_per_ray"].sum()
+    # The same samples, give or take nerfacc's one-step offsets (the torch path also evaluates whole windows).
+    assert fused["num_samples_per_ray"].sum() <= 1.01 * reference["num_samples_per_ray"].sum()
