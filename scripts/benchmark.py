@@ -125,6 +125,8 @@ def training_parts(args: argparse.Namespace, results: Results) -> None:
         dataset = trainer.pipeline.datamanager.eval_dataset
         picked = sorted({int(i) for i in torch.linspace(0, len(dataset) - 1, args.render_frames).round()})
         cameras = square_cameras(dataset.cameras, picked, args.render_size)
+        # The fused renderer runs on CUDA only and does its own lookups: it is measured once, below.
+        fused = getattr(model.config, "render_fused", False) and device.type == "cuda"
         profiles = []
         for name in args.implementations:
             model.field.encoding.implementation = name
@@ -138,18 +140,17 @@ def training_parts(args: argparse.Namespace, results: Results) -> None:
                         f"occupancy_{name}_{chunk}_{precision}",
                         lambda: time_occupancy_update(trainer, step, chunk, precision == "half"),
                     )
-            if not getattr(model.config, "render_fused", False):
+            if not fused:
                 for chunk in args.render_chunks or [model.config.eval_num_rays_per_chunk]:
                     results.run(f"render_{name}_{chunk}", lambda: asdict(measure_render(model, cameras, chunk)))
             if args.profile_steps:
                 profiles.append(f"== {args.profile_steps} training steps, {name} lookup")
                 profiles.append(profile_table(lambda: train_steps(trainer, step, args.profile_steps), device))
                 step += whole_intervals(args.profile_steps)
-                if not getattr(model.config, "render_fused", False):
+                if not fused:
                     profiles.append(render_profile(model, cameras, f"{name} lookup"))
-        if getattr(model.config, "render_fused", False):
-            # The fused renderer does its own lookups: one measurement, against the torch path with the
-            # Triton lookup.
+        if fused:
+            # Against the torch path with the Triton lookup.
             model.field.encoding.implementation = "auto"
             for chunk in args.render_chunks or [model.config.eval_num_rays_per_chunk]:
                 results.run(
