@@ -5,14 +5,12 @@ CPU tensors (TRITON_INTERPRET=1, read when a kernel is defined): a test runs thi
 script in a fresh interpreter with that set, at a tiny size.
 """
 
-import os
-import subprocess
-import sys
 from importlib.util import find_spec
 
 import pytest
 import torch
 from torch.testing import assert_close
+from triton_interpreter import run_interpreted
 
 from nerfblend_ns.encodings import BlendedHashEncoding
 
@@ -170,11 +168,7 @@ def test_auto_uses_kernels_on_cuda_and_handles_no_samples():
 
 @needs_triton
 def test_interpreted_kernels_match_reference_on_cpu():
-    if torch.cuda.is_available():
-        pytest.skip("the GPU tests run the compiled kernels")
-    env = {**os.environ, "TRITON_INTERPRET": "1"}
-    result = subprocess.run([sys.executable, __file__], env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_interpreted(__file__)
 
 
 def test_unknown_implementation_is_rejected():

@@ -5,14 +5,12 @@ Without a GPU the kernel runs under Triton's CPU interpreter (TRITON_INTERPRET=1
 is defined): a test runs this file as a script in a fresh interpreter with that set, at a tiny size.
 """
 
-import os
-import subprocess
-import sys
 from importlib.util import find_spec
 
 import pytest
 import torch
 from torch.testing import assert_close
+from triton_interpreter import run_interpreted
 
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, NerfBlendField
 from nerfblend_ns.rendering.front_to_back import render_front_to_back
@@ -115,11 +113,7 @@ def test_fields_the_kernel_cannot_render_are_named():
 
 @needs_triton
 def test_interpreted_kernel_matches_torch_path_on_cpu():
-    if torch.cuda.is_available():
-        pytest.skip("the GPU tests run the compiled kernel")
-    env = {**os.environ, "TRITON_INTERPRET": "1"}
-    result = subprocess.run([sys.executable, __file__], env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_interpreted(__file__)
 
 
 @pytest.mark.parametrize("half", [False, True])
