@@ -138,7 +138,9 @@ def render_rays_fused(
     depth = torch.zeros(num_rays, device=device)
     evaluated = torch.zeros(num_rays, dtype=torch.int32, device=device)
     if tables.numel() >= 2**31:
-        raise ValueError(f"{tables.shape[0]} blended tables exceed the kernel's int32 offsets; render fewer expressions per batch")
+        raise ValueError(
+            f"{tables.shape[0]} blended tables exceed the kernel's int32 offsets; render fewer expressions per batch"
+        )
     if num_rays:
         density_mlp, color_mlp = field.density_mlp, field.color_mlp
         encoding = field.encoding
