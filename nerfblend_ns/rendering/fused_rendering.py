@@ -18,7 +18,7 @@ from nerfblend_ns.rendering.packed_volume_rendering import RenderedRays
 
 RAYS_PER_PROGRAM = 32
 """Rays a program walks together; its field evaluations are [32, width] matrix products. With 2 warps
-this is the largest block whose registers hold the corner gathers without spilling (ptxas, sm_90)."""
+the fastest of the launch shapes measured on an H100 (README, Speed); 64 rays spill registers."""
 WARPS_PER_PROGRAM = 2
 """Below a warp group of 4, Triton multiplies with mma.sync rather than Hopper's wgmma, whose code for this
 kernel's chain of products read out of bounds on an H100 (Triton 3.6, float16); the products are small."""

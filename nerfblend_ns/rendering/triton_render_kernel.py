@@ -26,21 +26,18 @@ _RGB_COLUMNS = tl.constexpr(RGB_COLUMNS)
 
 
 @triton.jit
-def _weights(weight_ptr, first_row, zero, K: tl.constexpr, N: tl.constexpr):
-    """Rows first_row … first_row + K of a row-major [*, N] matrix.
-
-    `zero` is 0 but varies with the loop: with loop-invariant addresses the compiler computes the
-    [K, N] address tensors once before the loop and keeps all of them in registers, which spills."""
-    rows = first_row + zero + tl.arange(0, K)
+def _weights(weight_ptr, first_row, K: tl.constexpr, N: tl.constexpr):
+    """Rows first_row … first_row + K of a row-major [*, N] matrix."""
+    rows = first_row + tl.arange(0, K)
     return tl.load(weight_ptr + rows[:, None] * N + tl.arange(0, N)[None, :])
 
 
 @triton.jit
-def _linear(x, weight_ptr, bias_ptr, zero, K: tl.constexpr, N: tl.constexpr, RELU: tl.constexpr,
+def _linear(x, weight_ptr, bias_ptr, K: tl.constexpr, N: tl.constexpr, RELU: tl.constexpr,
             INPUT_PRECISION: tl.constexpr):
     """x [BLOCK, K] @ W [K, N] + b [N], the product in the weights' dtype with float32 accumulation."""
     n = tl.arange(0, N)
-    weight = _weights(weight_ptr, 0, zero, K, N)
+    weight = _weights(weight_ptr, 0, K, N)
     y = tl.dot(x.to(weight.dtype), weight, input_precision=INPUT_PRECISION) + tl.load(bias_ptr + n)[None, :]
     if RELU:
         y = tl.maximum(y, 0.0)
@@ -88,7 +85,7 @@ def _occupied(grid_ptr, lx, ly, lz, hx, hy, hz, px, py, pz, live,
 
 @triton.jit
 def _encode_into_first_layer(
-    tables_ptr, table_start, ux, uy, uz, live, levels_ptr, w_in, b_in, zero,
+    tables_ptr, table_start, ux, uy, uz, live, levels_ptr, w_in, b_in,
     LEVELS: tl.constexpr, FEATURES: tl.constexpr, WIDTH: tl.constexpr, LEVEL_GROUP: tl.constexpr,
     BLOCK: tl.constexpr, INPUT_PRECISION: tl.constexpr,
 ):
@@ -116,38 +113,38 @@ def _encode_into_first_layer(
                 tables_ptr + (level_start + row)[:, :, None] * FEATURES + feature, mask=inside[:, None, None], other=0.0
             )
             total += weight[:, :, None] * values.to(tl.float32)
-        weight_rows = _weights(w_in, group * LEVEL_GROUP * FEATURES, zero, LEVEL_GROUP * FEATURES, WIDTH)
+        weight_rows = _weights(w_in, group * LEVEL_GROUP * FEATURES, LEVEL_GROUP * FEATURES, WIDTH)
         features = tl.reshape(total, (BLOCK, LEVEL_GROUP * FEATURES))
         h += tl.dot(features.to(weight_rows.dtype), weight_rows, input_precision=INPUT_PRECISION)
     return tl.maximum(h + tl.load(b_in + tl.arange(0, WIDTH))[None, :], 0.0)
 
 
 @triton.jit
-def _density(h, zero, w_hidden, b_hidden, w_geometry, b_geometry, w_sigma, b_sigma,
+def _density(h, w_hidden, b_hidden, w_geometry, b_geometry, w_sigma, b_sigma,
              WIDTH: tl.constexpr, HIDDEN: tl.constexpr, GEOMETRY: tl.constexpr, INPUT_PRECISION: tl.constexpr):
     """(density [BLOCK], geometry features [BLOCK, GEOMETRY]) from the density MLP's first activations `h`."""
     for layer in tl.static_range(HIDDEN):
-        h = _linear(h, w_hidden + layer * WIDTH * WIDTH, b_hidden + layer * WIDTH, zero, WIDTH, WIDTH, True, INPUT_PRECISION)
+        h = _linear(h, w_hidden + layer * WIDTH * WIDTH, b_hidden + layer * WIDTH, WIDTH, WIDTH, True, INPUT_PRECISION)
     raw = tl.sum(h * tl.load(w_sigma + tl.arange(0, WIDTH))[None, :], axis=1) + tl.load(b_sigma)
     # softplus as torch computes it (linear above 20)
     density = tl.where(raw > 20.0, raw, tl.log(1.0 + tl.exp(tl.minimum(raw, 20.0))))
-    return density, _linear(h, w_geometry, b_geometry, zero, WIDTH, GEOMETRY, False, INPUT_PRECISION)
+    return density, _linear(h, w_geometry, b_geometry, WIDTH, GEOMETRY, False, INPUT_PRECISION)
 
 
 @triton.jit
-def _colour(geometry, dx, dy, dz, zero, w_view, w_color_geometry, b_color_in, w_color_hidden, b_color_hidden, w_rgb, b_rgb,
+def _colour(geometry, dx, dy, dz, w_view, w_color_geometry, b_color_in, w_color_hidden, b_color_hidden, w_rgb, b_rgb,
             GEOMETRY: tl.constexpr, COLOR_WIDTH: tl.constexpr, COLOR_HIDDEN: tl.constexpr, INPUT_PRECISION: tl.constexpr):
     """(r, g, b) [BLOCK] each: the colour MLP on SH(view direction) and the geometry features."""
     norm = tl.sqrt(dx * dx + dy * dy + dz * dz)
     norm = tl.maximum(norm, 1e-12)
     view = _sh_components(dx / norm, dy / norm, dz / norm)
-    c = _linear(geometry, w_color_geometry, b_color_in, zero, GEOMETRY, COLOR_WIDTH, False, INPUT_PRECISION)
-    view_weight = _weights(w_view, 0, zero, _SH_COMPONENTS, COLOR_WIDTH)
+    c = _linear(geometry, w_color_geometry, b_color_in, GEOMETRY, COLOR_WIDTH, False, INPUT_PRECISION)
+    view_weight = _weights(w_view, 0, _SH_COMPONENTS, COLOR_WIDTH)
     c = tl.maximum(c + tl.dot(view.to(view_weight.dtype), view_weight, input_precision=INPUT_PRECISION), 0.0)
     for layer in tl.static_range(COLOR_HIDDEN):
-        c = _linear(c, w_color_hidden + layer * COLOR_WIDTH * COLOR_WIDTH, b_color_hidden + layer * COLOR_WIDTH, zero,
+        c = _linear(c, w_color_hidden + layer * COLOR_WIDTH * COLOR_WIDTH, b_color_hidden + layer * COLOR_WIDTH,
                     COLOR_WIDTH, COLOR_WIDTH, True, INPUT_PRECISION)
-    logits = _linear(c, w_rgb, b_rgb, zero, COLOR_WIDTH, _RGB_COLUMNS, False, INPUT_PRECISION)
+    logits = _linear(c, w_rgb, b_rgb, COLOR_WIDTH, _RGB_COLUMNS, False, INPUT_PRECISION)
     rgb = 1.0 / (1.0 + tl.exp(-logits))
     column = tl.arange(0, _RGB_COLUMNS)[None, :]
     red = tl.sum(tl.where(column == 0, rgb, 0.0), axis=1)
@@ -225,20 +222,18 @@ def render_rays_kernel(
             live = live & (mid < t_far)
             seeking = live & ~_occupied(grid_ptr, lx, ly, lz, hx, hy, hz, px, py, pz, live, GRID_X, GRID_Y, GRID_Z)
 
-        # Always 0 (k never goes negative), but the compiler cannot know that; see `_weights`.
-        zero = (tl.min(k, axis=0) < 0).to(tl.int32)
         h = _encode_into_first_layer(
-            tables_ptr, table_start, (px - fx) / fsx, (py - fy) / fsy, (pz - fz) / fsz, live, levels_ptr, w_in, b_in, zero,
+            tables_ptr, table_start, (px - fx) / fsx, (py - fy) / fsy, (pz - fz) / fsz, live, levels_ptr, w_in, b_in,
             LEVELS, FEATURES, WIDTH, LEVEL_GROUP, BLOCK, INPUT_PRECISION,
         )
         density, geometry = _density(
-            h, zero, w_hidden, b_hidden, w_geometry, b_geometry, w_sigma, b_sigma, WIDTH, HIDDEN, GEOMETRY, INPUT_PRECISION
+            h, w_hidden, b_hidden, w_geometry, b_geometry, w_sigma, b_sigma, WIDTH, HIDDEN, GEOMETRY, INPUT_PRECISION
         )
         optical_depth = density * (end - start)
         kept = live & (1.0 - tl.exp(-optical_depth) >= alpha_threshold)
         # Computed for every round: skipping it in rounds where no sample is kept made the compiler spill registers.
         r, g, b = _colour(
-            geometry, dx, dy, dz, zero, w_view, w_color_geometry, b_color_in, w_color_hidden, b_color_hidden, w_rgb,
+            geometry, dx, dy, dz, w_view, w_color_geometry, b_color_in, w_color_hidden, b_color_hidden, w_rgb,
             b_rgb, GEOMETRY, COLOR_WIDTH, COLOR_HIDDEN, INPUT_PRECISION,
         )
         optical_depth = tl.where(kept, optical_depth, 0.0)
