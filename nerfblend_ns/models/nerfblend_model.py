@@ -195,10 +195,9 @@ class NerfBlendModel(Model):
             )
             rendered = render_packed(t_starts, t_ends, rgb, density.squeeze(-1), ray_indices, num_rays)
         elif self._renders_fused(origins):
-            grid = self._render_grid(unique_expressions, tables)
             rendered = render_rays_fused(
                 self.field, tables, frame_of_ray, origins, directions,
-                (self.occupancy_grid.binaries if grid is None else grid)[0], self.occupancy_grid.aabbs[0],
+                self._render_grid(unique_expressions, tables)[0], self.occupancy_grid.aabbs[0],
                 self.step_size, self.config.near_plane, self.config.far_plane, self.config.alpha_threshold,
                 self.config.render_early_stop_eps, half_precision=self.config.render_half_precision,
             )
@@ -235,15 +234,16 @@ class NerfBlendModel(Model):
     def _render_precision(self, like: Tensor) -> torch.autocast:
         return torch.autocast("cuda", dtype=torch.float16, enabled=self.config.render_half_precision and like.is_cuda)
 
-    def _render_grid(self, expressions: Float[Tensor, "b k"], tables: Float[Tensor, "b p f"]) -> Optional[Tensor]:
-        """[1, X, Y, Z] grid of the one expression of a render (None: the training grid).
+    def _render_grid(self, expressions: Float[Tensor, "b k"], tables: Float[Tensor, "b p f"]) -> Tensor:
+        """[levels, X, Y, Z] grid a render marches: the one expression's grid, or the training grid for
+        several expressions (or with the option off).
 
         A frame's rays come in several chunks and a video often holds an expression for many frames:
         the last grid is kept while the expression and the training grid stay the same.
         """
         trained = self.occupancy_grid.binaries
         if not self.config.render_expression_grid or expressions.shape[0] != 1 or trained.shape[0] != 1:
-            return None
+            return trained
         key = (self.step, trained.data_ptr(), expressions.cpu().numpy().tobytes())
         if self._render_grid_cache is None or self._render_grid_cache[0] != key:
             frame_index = torch.zeros(1, dtype=torch.long, device=tables.device)
