@@ -99,6 +99,8 @@ def _small_method(
                     occupancy_update_interval=8,
                     occupancy_warmup_steps=16,
                     render_step_size=2 * 3**0.5 / 128,
+                    # Steps already as long as half a cell: rendering keeps them.
+                    render_step_scale=1.0,
                     eval_num_rays_per_chunk=1 << 13,
                     **model_fields,
                 ),

@@ -155,10 +155,21 @@ def training_parts(args: argparse.Namespace, results: Results) -> None:
             for chunk in args.render_chunks or [model.config.eval_num_rays_per_chunk]:
                 results.run(
                     f"render_paths_{chunk}",
-                    lambda: compare_render_option(model, cameras, chunk, "render_fused", ("fused", "torch_path")),
+                    lambda: compare_render_option(model, cameras, chunk, "render_fused", {"fused": True, "torch_path": False}),
                 )
             if args.profile_steps:
                 profiles.append(render_profile(model, cameras, "fused renderer"))
+        if hasattr(model.config, "render_step_scale"):
+            scale = model.config.render_step_scale
+            # Test PSNR needs the test images' own size.
+            batches = [dataset[i] for i in picked] if int(dataset.cameras.width[0]) == args.render_size else None
+            results.run(
+                "render_steps",
+                lambda: compare_render_option(
+                    model, cameras, model.config.eval_num_rays_per_chunk, "render_step_scale",
+                    {f"steps x{scale:g}": scale, "training steps": 1.0}, batches,
+                ),
+            )
         if profiles:
             args.output.with_suffix(".profile.txt").write_text("\n\n".join(profiles))
     _print_training(args, results.document)
@@ -184,8 +195,12 @@ def _print_training(args: argparse.Namespace, document: Dict) -> None:
         _print_table("occupancy-grid update", ["lookup", "chunk", "MLP", "ms", "peak GiB"], rows)
     renders = [(name, r) for name in args.implementations for key, r in document.items() if key.startswith(f"render_{name}_")]
     for key, compared in document.items():
-        if key.startswith("render_paths_"):
-            renders += [(f"{path} (PSNR between {compared['psnr_between']:.1f} dB)", compared[path]) for path in ("fused", "torch_path")]
+        if key.startswith("render_paths_") or key == "render_steps":
+            labels = [label for label in compared if label != "psnr_between"]
+            renders += [(f"{label} (PSNR between {compared['psnr_between']:.1f} dB)", compared[label]) for label in labels]
+    for name, render in renders:
+        if "psnr_vs_ground_truth" in render:
+            print(f"test PSNR of {name}: {render['psnr_vs_ground_truth']:.3f} dB")
     rows = [
         [name, r["rays_per_chunk"], f"{r['fps']:.2f}", _ms(r["ms_per_frame"]), f"{r['samples_per_ray']:.1f}",
          f"{r['samples_per_hit_ray']:.1f}", _gib(r["peak_memory_gib"])]

@@ -2,7 +2,7 @@
 
 import time
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -81,16 +81,22 @@ def measure_render(model: Model, cameras: List[Cameras], rays_per_chunk: int) ->
 
 
 @torch.no_grad()
-def _render_rgb(model: Model, cameras: List[Cameras]) -> List[torch.Tensor]:
-    return [model.get_outputs_for_camera(camera.to(model.device))["rgb"].clamp(0.0, 1.0) for camera in cameras]
+def _render(model: Model, cameras: List[Cameras]) -> List[Dict[str, torch.Tensor]]:
+    return [model.get_outputs_for_camera(camera.to(model.device)) for camera in cameras]
 
 
 def compare_render_option(
-    model: Model, cameras: List[Cameras], rays_per_chunk: int, option: str, labels: Tuple[str, str]
+    model: Model,
+    cameras: List[Cameras],
+    rays_per_chunk: int,
+    option: str,
+    settings: Dict[str, object],
+    batches: Optional[List[Dict]] = None,
 ) -> Dict[str, object]:
-    """Render speed with the boolean model option `option` on and off (results under `labels`), and the
-    mean PSNR between the two settings' images (how much the faster one changes the picture); {} for a
-    model without the option."""
+    """Render speed with the model option `option` at each of two values (results under the labels of
+    `settings`, label: value), and the mean PSNR between the two settings' images (how much the faster one
+    changes the picture); with the cameras' dataset `batches`, each setting's mean test PSNR as the model
+    scores it. {} for a model without the option."""
     if not hasattr(model.config, option):
         return {}
     configured = getattr(model.config, option)
@@ -98,10 +104,14 @@ def compare_render_option(
     model.eval()
     try:
         speeds, images = {}, {}
-        for name, enabled in zip(labels, (True, False)):
-            setattr(model.config, option, enabled)
+        for name, value in settings.items():
+            setattr(model.config, option, value)
             speeds[name] = asdict(measure_render(model, cameras, rays_per_chunk))
-            images[name] = _render_rgb(model, cameras)
+            outputs = _render(model, cameras)
+            images[name] = [output["rgb"].clamp(0.0, 1.0) for output in outputs]
+            if batches is not None:
+                scores = [model.get_image_metrics_and_images(o, b)[0]["psnr"] for o, b in zip(outputs, batches)]
+                speeds[name]["psnr_vs_ground_truth"] = float(np.mean([float(score) for score in scores]))
     finally:
         setattr(model.config, option, configured)
         model.train(was_training)

@@ -58,7 +58,10 @@ class NerfBlendModelConfig(ModelConfig):
     expression_aware_occupancy: bool = True
     """Build the grid from the max density over h0 and h0 + ŵ_i·h_i (paper §3.3); off: neutral head only."""
     render_step_size: Optional[float] = None
-    """Marching step in scene units (default: box diagonal / 1000)."""
+    """Marching step in scene units when training (default: box diagonal / 1000)."""
+    render_step_scale: float = 2.0
+    """Rendering outside training marches this many training steps at a time. The trained density rises
+    over ~100 steps through the skin, so coarser steps draw nearly the same image (README, Speed)."""
     alpha_threshold: float = 0.01
     """Samples with opacity below this are skipped when rendering; training keeps them, so that a field
     that became transparent everywhere still gets gradients."""
@@ -198,12 +201,12 @@ class NerfBlendModel(Model):
             rendered = render_rays_fused(
                 self.field, tables, frame_of_ray, origins, directions,
                 self._render_grid(unique_expressions, tables)[0], self.occupancy_grid.aabbs[0],
-                self.step_size, self.config.near_plane, self.config.far_plane, self.config.alpha_threshold,
+                self.render_step, self.config.near_plane, self.config.far_plane, self.config.alpha_threshold,
                 self.config.render_early_stop_eps, half_precision=self.config.render_half_precision,
             )
         else:
             ray_indices, t_starts, t_ends = march_rays(
-                self.occupancy_grid, origins, directions, self.step_size, self.config.near_plane,
+                self.occupancy_grid, origins, directions, self.render_step, self.config.near_plane,
                 self.config.far_plane, stratified=False, binaries=self._render_grid(unique_expressions, tables),
             )
 
@@ -233,6 +236,11 @@ class NerfBlendModel(Model):
 
     def _render_precision(self, like: Tensor) -> torch.autocast:
         return torch.autocast("cuda", dtype=torch.float16, enabled=self.config.render_half_precision and like.is_cuda)
+
+    @property
+    def render_step(self) -> float:
+        """Marching step of rendering outside training."""
+        return self.step_size * self.config.render_step_scale
 
     def _render_grid(self, expressions: Float[Tensor, "b k"], tables: Float[Tensor, "b p f"]) -> Tensor:
         """[levels, X, Y, Z] grid a render marches: the one expression's grid, or the training grid for

@@ -6,6 +6,7 @@ decoders whose sizes a tensor-core product cannot take. Here the decoder's weigh
 the kernel reads them, and the kernel is launched over the rays.
 """
 
+from dataclasses import fields
 from typing import Optional, Tuple
 
 import torch
@@ -15,13 +16,17 @@ from torch import Tensor, nn
 
 from nerfblend_ns.fields.nerfblend_field import NerfBlendField
 from nerfblend_ns.rendering.packed_volume_rendering import RenderedRays
+from nerfblend_ns.rendering.ray_order import coherent_order
 
-RAYS_PER_PROGRAM = 32
-"""Rays a program walks together; its field evaluations are [32, width] matrix products. With 2 warps
-the fastest of the launch shapes measured on an H100 (README, Speed); 64 rays spill registers."""
-WARPS_PER_PROGRAM = 2
-"""Below a warp group of 4, Triton multiplies with mma.sync rather than Hopper's wgmma, whose code for this
-kernel's chain of products read out of bounds on an H100 (Triton 3.6, float16); the products are small."""
+RAYS_PER_PROGRAM = 16
+"""Rays a program walks together; its field evaluations are [16, width] matrix products."""
+WARPS_PER_PROGRAM = 1
+"""One warp per program needs no barriers between warps; of the launch shapes measured on an H100 (README,
+Speed) 16 rays × 1 warp was the fastest, 32 × 1, 16 × 2 and 64 × 2 took 1.6-1.7× as long. Triton multiplies
+with mma.sync below a warp group of 4 (its wgmma code for this kernel read out of bounds, Triton 3.6, float16)."""
+LEVEL_GROUP_COLUMNS = 32
+"""Feature columns (levels × features) interpolated at a time before their product with the first layer:
+8 levels of 4 ran 13 % faster than 4 of 4."""
 MIN_WIDTH = 16
 """Narrowest side of a tensor-core product."""
 
@@ -121,13 +126,50 @@ def render_rays_fused(
 ) -> RenderedRays:
     """Colour, opacity and depth of every ray, each ray shaded in the blended table `tables[table_index]`.
 
-    `half_precision` multiplies in float16 (float32 accumulation); otherwise in exact float32. Tables are
-    read in their own dtype and interpolated in float32. `level_group` levels are interpolated at a time
-    and multiplied by their rows of the first layer (default: the fewest that make 16 columns).
+    `half_precision` reads the tables and multiplies in float16 (interpolation and accumulation in
+    float32); otherwise all is exact float32. Rays are rendered in `coherent_order` and the results put
+    back in the given order. `level_group` levels are interpolated at a time and multiplied by their rows
+    of the first layer (default: those that make `LEVEL_GROUP_COLUMNS` columns).
     """
     reason = unsupported_reason(field)
     if reason is not None:
         raise ValueError(f"the fused renderer cannot render this field: {reason}")
+    if tables.numel() >= 2**31:
+        raise ValueError(
+            f"{tables.shape[0]} blended tables exceed the kernel's int32 offsets; render fewer expressions per batch"
+        )
+    order = coherent_order(directions, table_index)
+    rendered = launch_render_kernel(
+        field, tables.to(torch.float16 if half_precision else tables.dtype), table_index[order], origins[order],
+        directions[order], binary, grid_aabb, step_size, near_plane, far_plane, alpha_threshold, early_stop_eps,
+        half_precision, rays_per_program, num_warps, level_group,
+    )
+    placed = {}
+    for result in fields(rendered):
+        ordered = getattr(rendered, result.name)
+        placed[result.name] = torch.empty_like(ordered).index_copy_(0, order, ordered)
+    return RenderedRays(**placed)
+
+
+def launch_render_kernel(
+    field: NerfBlendField,
+    tables: Float[Tensor, "b p f"],
+    table_index: Int[Tensor, "r"],
+    origins: Float[Tensor, "r 3"],
+    directions: Float[Tensor, "r 3"],
+    binary: Bool[Tensor, "x y z"],
+    grid_aabb: Float[Tensor, "6"],
+    step_size: float,
+    near_plane: float,
+    far_plane: float,
+    alpha_threshold: float,
+    early_stop_eps: float,
+    half_precision: bool,
+    rays_per_program: int,
+    num_warps: int,
+    level_group: Optional[int],
+) -> RenderedRays:
+    """The kernel over the rays in the given order and the tables in their own dtype (`render_rays_fused`)."""
     import triton
 
     from nerfblend_ns.rendering.triton_render_kernel import render_rays_kernel
@@ -137,13 +179,10 @@ def render_rays_fused(
     opacity = torch.zeros(num_rays, device=device)
     depth = torch.zeros(num_rays, device=device)
     evaluated = torch.zeros(num_rays, dtype=torch.int32, device=device)
-    if tables.numel() >= 2**31:
-        raise ValueError(
-            f"{tables.shape[0]} blended tables exceed the kernel's int32 offsets; render fewer expressions per batch"
-        )
     if num_rays:
         density_mlp, color_mlp = field.density_mlp, field.color_mlp
         encoding = field.encoding
+        levels = encoding.layout.num_levels
         render_rays_kernel[(triton.cdiv(num_rays, rays_per_program),)](
             origins.float().contiguous(), directions.float().contiguous(), table_index.contiguous(), num_rays,
             tables.contiguous(), tables.shape[1], encoding.level_table, field.aabb.flatten().contiguous(),
@@ -152,8 +191,8 @@ def render_rays_fused(
             premultiplied, opacity, depth, evaluated,
             step_size, near_plane, far_plane, alpha_threshold, early_stop_eps,
             GRID_X=binary.shape[0], GRID_Y=binary.shape[1], GRID_Z=binary.shape[2],
-            LEVELS=encoding.layout.num_levels, FEATURES=encoding.features_per_level,
-            LEVEL_GROUP=level_group or min(encoding.layout.num_levels, max(1, MIN_WIDTH // encoding.features_per_level)),
+            LEVELS=levels, FEATURES=encoding.features_per_level,
+            LEVEL_GROUP=level_group or min(levels, max(1, LEVEL_GROUP_COLUMNS // encoding.features_per_level)),
             WIDTH=density_mlp.layer_width, HIDDEN=len(density_mlp.layers) - 2, GEOMETRY=field.geometry_features,
             COLOR_WIDTH=color_mlp.layer_width, COLOR_HIDDEN=len(color_mlp.layers) - 2,
             INPUT_PRECISION="ieee" if not half_precision else "tf32", BLOCK=rays_per_program, num_warps=num_warps,

@@ -117,6 +117,6 @@ def test_fused_renderer_draws_what_the_torch_path_draws():
         assert (fused[key] - reference[key]).abs().max() < 2e-2, key
     hit = reference["accumulation"][:, 0] > 0.1
     # nerfacc's marcher places its steps up to one step away from the reference's (and the kernel's).
-    assert hit.float().mean() > 0.2 and (fused["depth"][hit] - reference["depth"][hit]).abs().max() <= model.step_size
+    assert hit.float().mean() > 0.2 and (fused["depth"][hit] - reference["depth"][hit]).abs().max() <= model.render_step
     # The same samples, give or take nerfacc's one-step offsets (the torch path also evaluates whole windows).
     assert fused["num_samples_per_ray"].sum() <= 1.01 * reference["num_samples_per_ray"].sum()
