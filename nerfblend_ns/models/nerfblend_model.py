@@ -70,8 +70,9 @@ class NerfBlendModelConfig(ModelConfig):
     render_early_stop_eps: float = EARLY_STOP_EPS
     """Transmittance under which rendering ends a ray; the colour it leaves out is at most this fraction."""
     render_expression_grid: bool = True
-    """When rendering rays of one expression, march only the cells that expression fills (the training
-    grid's cells whose centre is occupied at it, grown by one cell) rather than the union over all bases."""
+    """When rendering rays of one expression a second time in a row (a viewer's next frame), march only the
+    cells that expression fills (the training grid's cells whose centre is occupied at it, grown by one
+    cell) rather than the union over all bases."""
     render_fused: bool = True
     """Render on CUDA with the fused Triton kernel (march, encode, decode and composite in one pass) where
     the field allows it; off: nerfacc's marching and front-to-back evaluation with torch operators."""
@@ -111,7 +112,7 @@ class NerfBlendModel(Model):
         )
         self.step_size = self.config.render_step_size or float((aabb[1] - aabb[0]).norm()) / 1000.0
         self.step = 0
-        self._render_grid_cache: Optional[Tuple[tuple, Tensor]] = None
+        self._render_grid_cache: Optional[Tuple[tuple, Optional[Tensor]]] = None
         perceptual, _ = load_lpips_vgg(required=self.config.perceptual_loss == "required")
         # Kept out of the module tree: frozen weights do not belong in checkpoints or optimisers,
         # and a checkpoint must load on a machine without them.
@@ -246,14 +247,19 @@ class NerfBlendModel(Model):
         """[levels, X, Y, Z] grid a render marches: the one expression's grid, or the training grid for
         several expressions (or with the option off).
 
-        A frame's rays come in several chunks and a video often holds an expression for many frames:
-        the last grid is kept while the expression and the training grid stay the same.
+        Building a grid costs a 512² frame about as much as it saves (README, Speed), so an expression gets
+        one when it is rendered a second time in a row (the next chunk of a frame, a viewer's next frame):
+        a video whose expression changes every frame marches the training grid. The last grid is kept
+        while the expression and the training grid stay the same.
         """
         trained = self.occupancy_grid.binaries
         if not self.config.render_expression_grid or expressions.shape[0] != 1 or trained.shape[0] != 1:
             return trained
         key = (self.step, trained.data_ptr(), expressions.cpu().numpy().tobytes())
         if self._render_grid_cache is None or self._render_grid_cache[0] != key:
+            self._render_grid_cache = (key, None)
+            return trained
+        if self._render_grid_cache[1] is None:
             frame_index = torch.zeros(1, dtype=torch.long, device=tables.device)
 
             def density(positions: Tensor) -> Tensor:

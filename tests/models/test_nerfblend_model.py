@@ -79,14 +79,16 @@ def test_each_frame_is_reproduced_best_by_its_own_coefficients():
             assert own < 0.06, f"frame {frame}: L1 {own:.3f} with its own coefficient"
             assert other > 2 * own, f"frame {frame}: L1 {own:.3f} own vs {other:.3f} other"
 
-        # Rendering through the grid of the frame's own expression changes the picture little and
-        # evaluates no more samples than the union grid of training.
+        # An expression rendered again marches its own grid: that changes the picture little and evaluates
+        # no more samples than the union grid of training, which its first render marched.
         bundle, _ = _rays(generator, 1, 512)
+        first = model(bundle)
         own_grid = model(bundle)
         model.config.render_expression_grid = False
         training_grid = model(bundle)
+        assert torch.equal(first["rgb"], training_grid["rgb"])
         assert (own_grid["rgb"] - training_grid["rgb"]).abs().mean() < 0.01
-        assert own_grid["num_samples_per_ray"].sum() <= training_grid["num_samples_per_ray"].sum()
+        assert own_grid["num_samples_per_ray"].sum() < training_grid["num_samples_per_ray"].sum()
 
 
 def test_coefficients_are_clamped_to_the_training_range():
@@ -107,6 +109,11 @@ def test_fused_renderer_draws_what_the_torch_path_draws():
     centres = (torch.arange(16, device="cuda") + 0.5) / 16 * 2 - 1
     x, y, z = torch.meshgrid(centres, centres, centres, indexing="ij")
     model.occupancy_grid.binaries[0] = x**2 + y**2 + z**2 < 0.5
+    # nerfacc's marcher places its steps up to one step away from the kernel's: at this coarse grid the two
+    # paths agree to 0.02 at the training step (the benchmark compares them at the default render step).
+    model.config.render_step_scale = 1.0
+    # Both renders march the training grid (a second render of the expression would march its own).
+    model.config.render_expression_grid = False
     model.eval()
     bundle = _rays(torch.Generator().manual_seed(1), 1, 4096)[0].to("cuda")
     with torch.no_grad():
