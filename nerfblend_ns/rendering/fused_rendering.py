@@ -6,7 +6,6 @@ decoders whose sizes a tensor-core product cannot take. Here the decoder's weigh
 the kernel reads them, and the kernel is launched over the rays.
 """
 
-from dataclasses import fields
 from typing import Optional, Tuple
 
 import torch
@@ -138,42 +137,11 @@ def render_rays_fused(
         raise ValueError(
             f"{tables.shape[0]} blended tables exceed the kernel's int32 offsets; render fewer expressions per batch"
         )
-    order = coherent_order(directions, table_index)
-    rendered = launch_render_kernel(
-        field, tables.to(torch.float16 if half_precision else tables.dtype), table_index[order], origins[order],
-        directions[order], binary, grid_aabb, step_size, near_plane, far_plane, alpha_threshold, early_stop_eps,
-        half_precision, rays_per_program, num_warps, level_group,
-    )
-    placed = {}
-    for result in fields(rendered):
-        ordered = getattr(rendered, result.name)
-        placed[result.name] = torch.empty_like(ordered).index_copy_(0, order, ordered)
-    return RenderedRays(**placed)
-
-
-def launch_render_kernel(
-    field: NerfBlendField,
-    tables: Float[Tensor, "b p f"],
-    table_index: Int[Tensor, "r"],
-    origins: Float[Tensor, "r 3"],
-    directions: Float[Tensor, "r 3"],
-    binary: Bool[Tensor, "x y z"],
-    grid_aabb: Float[Tensor, "6"],
-    step_size: float,
-    near_plane: float,
-    far_plane: float,
-    alpha_threshold: float,
-    early_stop_eps: float,
-    half_precision: bool,
-    rays_per_program: int,
-    num_warps: int,
-    level_group: Optional[int],
-) -> RenderedRays:
-    """The kernel over the rays in the given order and the tables in their own dtype (`render_rays_fused`)."""
     import triton
 
     from nerfblend_ns.rendering.triton_render_kernel import render_rays_kernel
 
+    order = coherent_order(directions, table_index)
     num_rays, device = origins.shape[0], origins.device
     premultiplied = torch.zeros(num_rays, 3, device=device)
     opacity = torch.zeros(num_rays, device=device)
@@ -184,8 +152,10 @@ def launch_render_kernel(
         encoding = field.encoding
         levels = encoding.layout.num_levels
         render_rays_kernel[(triton.cdiv(num_rays, rays_per_program),)](
-            origins.float().contiguous(), directions.float().contiguous(), table_index.contiguous(), num_rays,
-            tables.contiguous(), tables.shape[1], encoding.level_table, field.aabb.flatten().contiguous(),
+            origins[order].float().contiguous(), directions[order].float().contiguous(),
+            table_index[order].contiguous(), num_rays,
+            tables.to(torch.float16 if half_precision else tables.dtype).contiguous(), tables.shape[1],
+            encoding.level_table, field.aabb.flatten().contiguous(),
             binary.to(torch.uint8).contiguous(), grid_aabb.float().contiguous(),
             *kernel_weights(field, torch.float16 if half_precision else torch.float32),
             premultiplied, opacity, depth, evaluated,
@@ -197,4 +167,11 @@ def launch_render_kernel(
             COLOR_WIDTH=color_mlp.layer_width, COLOR_HIDDEN=len(color_mlp.layers) - 2,
             INPUT_PRECISION="ieee" if not half_precision else "tf32", BLOCK=rays_per_program, num_warps=num_warps,
         )
-    return RenderedRays(premultiplied, opacity[:, None], depth[:, None], evaluated.long())
+
+    def in_given_order(values: Tensor) -> Tensor:
+        return torch.empty_like(values).index_copy_(0, order, values)
+
+    return RenderedRays(
+        in_given_order(premultiplied), in_given_order(opacity)[:, None], in_given_order(depth)[:, None],
+        in_given_order(evaluated).long(),
+    )

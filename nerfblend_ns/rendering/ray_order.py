@@ -12,24 +12,10 @@ import torch.nn.functional as F
 from jaxtyping import Float, Int
 from torch import Tensor
 
-MORTON_BITS = 10
-"""Bits per direction coordinate: 1024² cells, finer than the pixels of a 512² frame."""
+from nerfblend_ns.models.spatial_order import MORTON_CODE_BITS, morton_codes
+
 MAX_SLOPE = 8.0
 """Bound on a ray's offset across the mean direction per unit along it (83°): wilder rays share the edge cells."""
-
-
-def _spread_bits(x: Int[Tensor, "r"]) -> Int[Tensor, "r"]:
-    """Moves bit b of a `MORTON_BITS`-bit integer to bit 2b."""
-    x = (x | (x << 8)) & 0x00FF00FF
-    x = (x | (x << 4)) & 0x0F0F0F0F
-    x = (x | (x << 2)) & 0x33333333
-    return (x | (x << 1)) & 0x55555555
-
-
-def _quantised(values: Float[Tensor, "r"]) -> Int[Tensor, "r"]:
-    low, high = values.min(), values.max()
-    scale = (2**MORTON_BITS - 1) / (high - low).clamp_min(1e-12)
-    return ((values - low) * scale).round().long()
 
 
 def _first_step_across(directions: Float[Tensor, "r 3"], mean: Float[Tensor, "3"]) -> Float[Tensor, "3"]:
@@ -57,5 +43,4 @@ def coherent_order(directions: Float[Tensor, "r 3"], table_index: Int[Tensor, "r
     depth = (directions @ mean).clamp_min(1e-3)
     coordinates = directions @ torch.stack((across, torch.linalg.cross(mean, across)), dim=1) / depth[:, None]
     coordinates = coordinates.clamp(-MAX_SLOPE, MAX_SLOPE)  # [R, 2]
-    code = _spread_bits(_quantised(coordinates[:, 0])) | (_spread_bits(_quantised(coordinates[:, 1])) << 1)
-    return torch.argsort(table_index.long() << (2 * MORTON_BITS) | code)
+    return torch.argsort(table_index.long() << MORTON_CODE_BITS[2] | morton_codes(coordinates))
