@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Literal, Optional, Tuple, Type
 
 import torch
-from jaxtyping import Float
+from jaxtyping import Float, Int
 from nerfacc import OccGridEstimator
 from nerfstudio.cameras.cameras import Cameras
 from nerfstudio.cameras.rays import RayBundle
@@ -19,15 +19,16 @@ from nerfblend_ns.encodings.lookup_implementation import triton_available
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, NerfBlendField
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics
 from nerfblend_ns.models.distributed_sync import broadcast_occupancy
-from nerfblend_ns.models.expression_resolution import EXTRAPOLATE_KEY, resolve_camera_expression
+from nerfblend_ns.models.expression_resolution import EXTRAPOLATE_KEY, ResolvedExpression, resolve_camera_expression
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, composite, staged_losses
 from nerfblend_ns.models.occupancy_density import occupancy_density_fn
 from nerfblend_ns.perceptual import load_lpips_vgg
+from nerfblend_ns.rendering.camera_rays import pinhole_rays, single_pinhole_size, tile_order
 from nerfblend_ns.rendering.expression_grid import expression_grid
 from nerfblend_ns.rendering.front_to_back import render_front_to_back
 from nerfblend_ns.rendering.fused_rendering import render_rays_fused, unsupported_reason
 from nerfblend_ns.rendering.occupancy_ray_marching import EARLY_STOP_EPS, march_rays
-from nerfblend_ns.rendering.packed_volume_rendering import render_packed
+from nerfblend_ns.rendering.packed_volume_rendering import RenderedRays, render_packed
 from nerfblend_ns.viewer.expression_controls import ExpressionControls
 
 
@@ -87,6 +88,12 @@ class NerfBlendModelConfig(ModelConfig):
     Evaluation reports LPIPS whenever the weights are available, also with the loss off (an ablation)."""
 
 
+def _midpoints(
+    origins: Float[Tensor, "r 3"], directions: Float[Tensor, "r 3"], t_starts: Tensor, t_ends: Tensor, ray_indices: Tensor
+) -> Float[Tensor, "s 3"]:
+    return origins[ray_indices] + directions[ray_indices] * ((t_starts + t_ends) / 2)[:, None]
+
+
 class NerfBlendModel(Model):
     """Renders a head at the expression carried by each ray's `metadata["expr"]`."""
 
@@ -113,6 +120,7 @@ class NerfBlendModel(Model):
         self.step_size = self.config.render_step_size or float((aabb[1] - aabb[0]).norm()) / 1000.0
         self.step = 0
         self._render_grid_cache: Optional[Tuple[tuple, Optional[Tensor]]] = None
+        self._tile_orders: Dict[tuple, Tensor] = {}
         perceptual, _ = load_lpips_vgg(required=self.config.perceptual_loss == "required")
         # Kept out of the module tree: frozen weights do not belong in checkpoints or optimisers,
         # and a checkpoint must load on a machine without them.
@@ -180,47 +188,63 @@ class NerfBlendModel(Model):
         # frame, so runs need no sort; a full unique sorts the [R, K] rows (2-3 ms per batch on an H100).
         unique_expressions, frame_of_ray = torch.unique_consecutive(expressions, dim=0, return_inverse=True)
         tables = self.field.blend(unique_expressions)  # [B, P, F]
-
-        def midpoints(t_starts: Tensor, t_ends: Tensor, ray_indices: Tensor) -> Tensor:
-            return origins[ray_indices] + directions[ray_indices] * ((t_starts + t_ends) / 2)[:, None]
+        if not self.training:
+            rendered = self._render(origins, directions, unique_expressions, tables, frame_of_ray)
+            return self._outputs(rendered)
 
         def sigma_fn(t_starts: Tensor, t_ends: Tensor, ray_indices: Tensor) -> Tensor:
-            positions = midpoints(t_starts, t_ends, ray_indices)
+            positions = _midpoints(origins, directions, t_starts, t_ends, ray_indices)
             return self.field.density(positions, tables, frame_of_ray[ray_indices]).squeeze(-1)
 
-        if self.training:
-            with torch.no_grad():
-                ray_indices, t_starts, t_ends = march_rays(
-                    self.occupancy_grid, origins, directions, self.step_size, self.config.near_plane,
-                    self.config.far_plane, stratified=True, sigma_fn=sigma_fn,
-                )
-            rgb, density = self.field(
-                midpoints(t_starts, t_ends, ray_indices), directions[ray_indices], tables, frame_of_ray[ray_indices]
+        with torch.no_grad():
+            ray_indices, t_starts, t_ends = march_rays(
+                self.occupancy_grid, origins, directions, self.step_size, self.config.near_plane,
+                self.config.far_plane, stratified=True, sigma_fn=sigma_fn,
             )
-            rendered = render_packed(t_starts, t_ends, rgb, density.squeeze(-1), ray_indices, num_rays)
-        elif self._renders_fused(origins):
-            rendered = render_rays_fused(
-                self.field, tables, frame_of_ray, origins, directions,
-                self._render_grid(unique_expressions, tables)[0], self.occupancy_grid.aabbs[0],
+        rgb, density = self.field(
+            _midpoints(origins, directions, t_starts, t_ends, ray_indices), directions[ray_indices], tables,
+            frame_of_ray[ray_indices],
+        )
+        return self._outputs(render_packed(t_starts, t_ends, rgb, density.squeeze(-1), ray_indices, num_rays))
+
+    def _render(
+        self,
+        origins: Float[Tensor, "r 3"],
+        directions: Float[Tensor, "r 3"],
+        expressions: Float[Tensor, "b k"],
+        tables: Float[Tensor, "b p f"],
+        table_index: Int[Tensor, "r"],
+        in_tile_order: bool = False,
+    ) -> RenderedRays:
+        """Renders rays outside training, each in its blended table `tables[table_index]` (the blend of
+        `expressions[table_index]`); `in_tile_order`: the rays are a camera's in `tile_order`."""
+        if self._renders_fused(origins):
+            return render_rays_fused(
+                self.field, tables, table_index, origins, directions,
+                self._render_grid(expressions, tables)[0], self.occupancy_grid.aabbs[0],
                 self.render_step, self.config.near_plane, self.config.far_plane, self.config.alpha_threshold,
                 self.config.render_early_stop_eps, half_precision=self.config.render_half_precision,
+                coherent=in_tile_order,
             )
-        else:
-            ray_indices, t_starts, t_ends = march_rays(
-                self.occupancy_grid, origins, directions, self.render_step, self.config.near_plane,
-                self.config.far_plane, stratified=False, binaries=self._render_grid(unique_expressions, tables),
-            )
+        ray_indices, t_starts, t_ends = march_rays(
+            self.occupancy_grid, origins, directions, self.render_step, self.config.near_plane,
+            self.config.far_plane, stratified=False, binaries=self._render_grid(expressions, tables),
+        )
 
-            def field_fn(ids: Tensor) -> Tuple[Tensor, Tensor]:
-                rays = ray_indices[ids]
-                with self._render_precision(origins):
-                    rgb, density = self.field(midpoints(t_starts[ids], t_ends[ids], rays), directions[rays], tables, frame_of_ray[rays])
-                return rgb, density.squeeze(-1)
+        def field_fn(ids: Tensor) -> Tuple[Tensor, Tensor]:
+            rays = ray_indices[ids]
+            positions = _midpoints(origins, directions, t_starts[ids], t_ends[ids], rays)
+            with self._render_precision(origins):
+                rgb, density = self.field(positions, directions[rays], tables, table_index[rays])
+            return rgb, density.squeeze(-1)
 
-            rendered = render_front_to_back(
-                ray_indices, t_starts, t_ends, num_rays, field_fn, self.config.alpha_threshold,
-                self.config.render_early_stop_eps,
-            )
+        return render_front_to_back(
+            ray_indices, t_starts, t_ends, origins.shape[0], field_fn, self.config.alpha_threshold,
+            self.config.render_early_stop_eps,
+        )
+
+    @staticmethod
+    def _outputs(rendered: RenderedRays) -> Dict[str, Tensor]:
         return {
             "rgb": composite(rendered.premultiplied, rendered.opacity, torch.ones_like(rendered.premultiplied)),
             "rgb_premultiplied": rendered.premultiplied,
@@ -302,6 +326,9 @@ class NerfBlendModel(Model):
         resolved = resolve_camera_expression(
             camera, self.train_expressions, self.expr_min, self.expr_max, self.expression_controls.active_expression()
         )
+        height, width = single_pinhole_size(camera)
+        if obb_box is None and height * width > 0:
+            return self._render_pinhole(camera, resolved, height, width)
         metadata = {
             **(camera.metadata or {}),
             "expr": resolved.coefficients.to(camera.device),
@@ -313,6 +340,34 @@ class NerfBlendModel(Model):
             camera_type=camera.camera_type, times=camera.times, metadata=metadata,
         )
         return super().get_outputs_for_camera(camera, obb_box=obb_box)
+
+    def _render_pinhole(
+        self, camera: Cameras, resolved: ResolvedExpression, height: int, width: int
+    ) -> Dict[str, Tensor]:
+        """A pinhole camera's image: its rays made on the device in tile order (no host waits, no sort),
+        one blended table for the frame, chunks of `eval_num_rays_per_chunk` rays; outputs on the
+        camera's device, as nerfstudio returns them."""
+        expressions = resolved.coefficients.to(self.device).float()  # [1, K]
+        if not resolved.extrapolate:
+            expressions = self.prepare_expressions(expressions)
+        tables = self.field.blend(expressions)
+        key = (height, width, self.device)
+        if key not in self._tile_orders:
+            self._tile_orders[key] = tile_order(height, width, self.device)
+        order = self._tile_orders[key]
+        on_device = camera.to(self.device)
+        chunks = []
+        for start in range(0, order.shape[0], self.config.eval_num_rays_per_chunk):
+            pixels = order[start : start + self.config.eval_num_rays_per_chunk]
+            origins, directions = pinhole_rays(on_device, pixels, width)
+            table_index = torch.zeros(pixels.shape[0], dtype=torch.long, device=self.device)
+            chunks.append(self._outputs(self._render(origins, directions, expressions, tables, table_index, True)))
+        outputs = {}
+        for name in chunks[0]:
+            values = torch.cat([chunk[name] for chunk in chunks])  # [H·W, C] in tile order
+            image = torch.empty_like(values).index_copy_(0, order, values)
+            outputs[name] = image.view(height, width, -1).to(camera.device)
+        return outputs
 
     def get_image_metrics_and_images(
         self, outputs: Dict[str, Tensor], batch: Dict[str, Tensor]

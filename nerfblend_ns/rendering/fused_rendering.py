@@ -6,6 +6,7 @@ decoders whose sizes a tensor-core product cannot take. Here the decoder's weigh
 the kernel reads them, and the kernel is launched over the rays.
 """
 
+import weakref
 from typing import Optional, Tuple
 
 import torch
@@ -104,6 +105,24 @@ def kernel_weights(field: NerfBlendField, dtype: torch.dtype) -> Tuple[Tensor, .
     )
 
 
+_KERNEL_WEIGHTS: "weakref.WeakKeyDictionary[NerfBlendField, Tuple[tuple, Tuple[Tensor, ...]]]" = (
+    weakref.WeakKeyDictionary()
+)
+"""Per field: its decoder's parameter versions and `kernel_weights` made from them."""
+
+
+def _current_kernel_weights(field: NerfBlendField, dtype: torch.dtype) -> Tuple[Tensor, ...]:
+    """`kernel_weights`, remade only after a decoder parameter changed (an optimiser step, a loaded
+    checkpoint, a move to another device): remaking them is some thirty small operators per render."""
+    parameters = list(field.density_mlp.parameters()) + list(field.color_mlp.parameters())
+    key = (dtype, *((parameter.data_ptr(), parameter._version) for parameter in parameters))
+    cached = _KERNEL_WEIGHTS.get(field)
+    if cached is None or cached[0] != key:
+        cached = (key, kernel_weights(field, dtype))
+        _KERNEL_WEIGHTS[field] = cached
+    return cached[1]
+
+
 @torch.no_grad()
 def render_rays_fused(
     field: NerfBlendField,
@@ -119,6 +138,7 @@ def render_rays_fused(
     alpha_threshold: float,
     early_stop_eps: float,
     half_precision: bool,
+    coherent: bool = False,
     rays_per_program: int = RAYS_PER_PROGRAM,
     num_warps: int = WARPS_PER_PROGRAM,
     level_group: Optional[int] = None,
@@ -127,8 +147,9 @@ def render_rays_fused(
 
     `half_precision` reads the tables and multiplies in float16 (interpolation and accumulation in
     float32); otherwise all is exact float32. Rays are rendered in `coherent_order` and the results put
-    back in the given order. `level_group` levels are interpolated at a time and multiplied by their rows
-    of the first layer (default: those that make `LEVEL_GROUP_COLUMNS` columns).
+    back in the given order, unless they are `coherent` already (a camera's rays in tile order, one table).
+    `level_group` levels are interpolated at a time and multiplied by their rows of the first layer
+    (default: those that make `LEVEL_GROUP_COLUMNS` columns).
     """
     reason = unsupported_reason(field)
     if reason is not None:
@@ -141,7 +162,14 @@ def render_rays_fused(
 
     from nerfblend_ns.rendering.triton_render_kernel import render_rays_kernel
 
-    order = coherent_order(directions, table_index)
+    order = None if coherent else coherent_order(directions, table_index)
+
+    def in_launch_order(values: Tensor) -> Tensor:
+        return (values if order is None else values[order]).contiguous()
+
+    def in_given_order(values: Tensor) -> Tensor:
+        return values if order is None else torch.empty_like(values).index_copy_(0, order, values)
+
     num_rays, device = origins.shape[0], origins.device
     premultiplied = torch.zeros(num_rays, 3, device=device)
     opacity = torch.zeros(num_rays, device=device)
@@ -152,12 +180,12 @@ def render_rays_fused(
         encoding = field.encoding
         levels = encoding.layout.num_levels
         render_rays_kernel[(triton.cdiv(num_rays, rays_per_program),)](
-            origins[order].float().contiguous(), directions[order].float().contiguous(),
-            table_index[order].contiguous(), num_rays,
+            in_launch_order(origins.float()), in_launch_order(directions.float()), in_launch_order(table_index),
+            num_rays,
             tables.to(torch.float16 if half_precision else tables.dtype).contiguous(), tables.shape[1],
             encoding.level_table, field.aabb.flatten().contiguous(),
             binary.to(torch.uint8).contiguous(), grid_aabb.float().contiguous(),
-            *kernel_weights(field, torch.float16 if half_precision else torch.float32),
+            *_current_kernel_weights(field, torch.float16 if half_precision else torch.float32),
             premultiplied, opacity, depth, evaluated,
             step_size, near_plane, far_plane, alpha_threshold, early_stop_eps,
             GRID_X=binary.shape[0], GRID_Y=binary.shape[1], GRID_Z=binary.shape[2],
@@ -167,9 +195,6 @@ def render_rays_fused(
             COLOR_WIDTH=color_mlp.layer_width, COLOR_HIDDEN=len(color_mlp.layers) - 2,
             INPUT_PRECISION="ieee" if not half_precision else "tf32", BLOCK=rays_per_program, num_warps=num_warps,
         )
-
-    def in_given_order(values: Tensor) -> Tensor:
-        return torch.empty_like(values).index_copy_(0, order, values)
 
     return RenderedRays(
         in_given_order(premultiplied), in_given_order(opacity)[:, None], in_given_order(depth)[:, None],

@@ -14,7 +14,7 @@ from triton_interpreter import run_interpreted
 
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, NerfBlendField
 from nerfblend_ns.rendering.front_to_back import render_front_to_back
-from nerfblend_ns.rendering.fused_rendering import render_rays_fused, unsupported_reason
+from nerfblend_ns.rendering.fused_rendering import _current_kernel_weights, render_rays_fused, unsupported_reason
 from nerfblend_ns.rendering.occupancy_ray_marching import march_rays_reference
 
 AABB = torch.tensor([-1.0, -1.0, -1.0, 1.0, 1.0, 1.0])
@@ -80,10 +80,18 @@ def compare_with_torch_path(decoder: DecoderConfig, grid: BlendedHashGridConfig,
     expected = render_front_to_back(
         ray_indices, t_starts, t_ends, num_rays, field_fn, ALPHA_THRESHOLD, EARLY_STOP_EPS, windows=(1,)
     )
-    actual = render_rays_fused(
-        field, tables, table_index, origins, directions, binary, aabb, step, near, far, ALPHA_THRESHOLD,
-        EARLY_STOP_EPS, half_precision=half,
-    )
+
+    def fused(coherent: bool):
+        return render_rays_fused(
+            field, tables, table_index, origins, directions, binary, aabb, step, near, far, ALPHA_THRESHOLD,
+            EARLY_STOP_EPS, half_precision=half, coherent=coherent,
+        )
+
+    actual = fused(coherent=False)
+    # Launched in the order given (as a camera's tile-ordered rays are), each ray renders the same.
+    as_given = fused(coherent=True)
+    assert_close(as_given.premultiplied, actual.premultiplied, atol=1e-6, rtol=0)
+    assert torch.equal(as_given.evaluated, actual.evaluated)
     tolerance = dict(atol=2e-2, rtol=0) if half else dict(atol=1e-4, rtol=1e-4)
     assert_close(actual.premultiplied, expected.premultiplied, **tolerance)
     assert_close(actual.opacity, expected.opacity, **tolerance)
@@ -109,6 +117,20 @@ def test_fields_the_kernel_cannot_render_are_named():
     assert "not a blended" in unsupported_reason(torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match="density width 24"):
         render_rays_fused(odd, None, None, torch.zeros(1, 3), None, None, None, 0.1, 0.0, 1.0, 0.0, 0.0, False)
+
+
+def test_kernel_weights_are_remade_only_after_the_decoder_changed():
+    field = _field(SMALL_GRID, SMALL_DECODER, 2)
+    first = _current_kernel_weights(field, torch.float32)
+    assert _current_kernel_weights(field, torch.float32) is first
+    half = _current_kernel_weights(field, torch.float16)
+    assert half is not first and half[0].dtype == torch.float16
+    with torch.no_grad():
+        field.color_mlp.layers[-1].bias.add_(1.0)  # as an optimiser step does, in place
+    changed = _current_kernel_weights(field, torch.float32)
+    assert_close(changed[-1][:3], first[-1][:3] + 1.0)
+    field.load_state_dict({key: value + 1.0 for key, value in field.state_dict().items()})
+    assert_close(_current_kernel_weights(field, torch.float32)[0], changed[0] + 1.0)
 
 
 @needs_triton
