@@ -165,15 +165,14 @@ def test_a_pinhole_camera_renders_as_nerfstudios_rays_of_it_do():
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_a_pinhole_camera_renders_fused_as_through_the_torch_path():
+def test_a_pinhole_camera_renders_fused_as_nerfstudios_rays_of_it_do():
     model = _random_disc_model(FUSED_DECODER, "cuda")
-    model.config.render_step_scale = 1.0  # as in the test above
-    model.config.render_expression_grid = False
     model.config.eval_num_rays_per_chunk = 1000  # several chunks of tiles, one of them partial
     camera = _camera_at_frame(1, size=64).to("cuda")
-    fused = model.get_outputs_for_camera(camera)
-    model.config.render_fused = False
-    reference = model.get_outputs_for_camera(camera)
+    outputs = model.get_outputs_for_camera(camera)
+    reference = Model.get_outputs_for_camera(model, camera)  # nerfstudio's rays, sorted by the renderer
     assert reference["accumulation"].gt(0.5).float().mean() > 0.2
-    for key in ("rgb", "accumulation"):
-        assert (fused[key] - reference[key]).abs().max() < 2e-2, key
+    for key in ("rgb", "accumulation", "depth"):
+        gap = (outputs[key] - reference[key]).abs().amax(dim=-1)  # [H, W]
+        # The two ray generators round differently: a sample may land across a cell boundary.
+        assert gap.mean() < 1e-4 and gap.gt(1e-3).float().mean() <= 0.01, key
