@@ -22,7 +22,7 @@ from typing import Callable, Dict, List
 import torch
 from nerfstudio.plugins.registry import discover_methods
 
-from nerfblend_ns.benchmarks.encoding_throughput import measure_encoding
+from nerfblend_ns.benchmarks.encoding_throughput import PLAIN_TORCH, measure_encoding
 from nerfblend_ns.benchmarks.kernel_profile import profile_table
 from nerfblend_ns.benchmarks.render_speed import compare_render_option, measure_render, square_cameras
 from nerfblend_ns.benchmarks.step_phases import PHASES, time_occupancy_update, time_step_phases, train_steps
@@ -37,6 +37,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--frames", type=int, default=4, help="(a) frames blended per step")
     parser.add_argument("--log2-samples", type=int, default=18, help="(a) samples per forward+backward")
     parser.add_argument("--encoding-iterations", type=int, default=20, help="(a) timed iterations")
+    parser.add_argument("--plain-baseline", action=argparse.BooleanOptionalAction, default=True,
+                        help="(a) also time the lookup as plain PyTorch writes it (gather every corner, weight, sum)")
     parser.add_argument("--data", type=Path, default=None, help="(b-d) tracked workspace; without it only (a) runs")
     parser.add_argument("--method", default="nerfblend", help="(b-d) registered method")
     parser.add_argument("--warmup-steps", type=int, default=1000, help="(b) training steps before measuring")
@@ -80,21 +82,25 @@ def _print_table(title: str, header: List[str], rows: List[List[str]]) -> None:
 
 def encoding_part(args: argparse.Namespace, device: torch.device) -> List[Dict]:
     rows, results = [], []
+    baselines = [PLAIN_TORCH] if args.plain_baseline else []
     for expressions in args.expressions:
         measured = {
             name: measure_encoding(
                 name, expressions, args.frames, 2**args.log2_samples, device, iterations=args.encoding_iterations
             )
-            for name in args.implementations
+            for name in args.implementations + baselines
         }
-        reference = measured.get("torch")
         for name, result in measured.items():
-            speedup = reference.ms / result.ms if reference else None
-            results.append({**asdict(result), "speedup_over_torch": speedup})
+            speedups = {
+                f"speedup_over_{base}": measured[base].ms / result.ms if base in measured else None
+                for base in ("torch", PLAIN_TORCH)
+            }
+            results.append({**asdict(result), **speedups})
             rows.append([f"K={expressions}", name, f"{result.ms:.2f}", f"{result.samples_per_second / 1e6:.1f}",
-                         "-" if speedup is None else f"{speedup:.1f}x", _gib(result.peak_memory_gib)])
+                         *("-" if value is None else f"{value:.1f}x" for value in speedups.values()),
+                         _gib(result.peak_memory_gib)])
     _print_table(f"(a) encoding forward+backward, {args.frames} frames, 2^{args.log2_samples} samples",
-                 ["size", "lookup", "ms", "M samples/s", "vs torch", "peak GiB"], rows)
+                 ["size", "lookup", "ms", "M samples/s", "vs torch", "vs plain torch", "peak GiB"], rows)
     return results
 
 
@@ -160,16 +166,21 @@ def training_parts(args: argparse.Namespace, results: Results) -> None:
             if args.profile_steps:
                 profiles.append(render_profile(model, cameras, "fused renderer"))
         if hasattr(model.config, "render_step_scale"):
-            scale = model.config.render_step_scale
+            scale, eps = model.config.render_step_scale, model.config.render_early_stop_eps
             # Test PSNR needs the test images' own size.
             batches = [dataset[i] for i in picked] if int(dataset.cameras.width[0]) == args.render_size else None
-            results.run(
-                "render_steps",
-                lambda: compare_render_option(
-                    model, cameras, model.config.eval_num_rays_per_chunk, "render_step_scale",
-                    {f"steps x{scale:g}": scale, "training steps": 1.0}, batches,
-                ),
-            )
+            comparisons = {
+                "render_steps": ("render_step_scale", {f"steps x{scale:g}": scale, "training steps": 1.0}),
+                "render_coarser_steps": ("render_step_scale", {f"steps x{scale:g}": scale, f"steps x{scale + 1:g}": scale + 1}),
+                "render_early_stop": ("render_early_stop_eps", {f"stop at T<{eps:g}": eps, f"stop at T<{10 * eps:g}": 10 * eps}),
+            }
+            for key, (option, settings) in comparisons.items():
+                results.run(
+                    key,
+                    lambda: compare_render_option(
+                        model, cameras, model.config.eval_num_rays_per_chunk, option, settings, batches
+                    ),
+                )
         if profiles:
             args.output.with_suffix(".profile.txt").write_text("\n\n".join(profiles))
     _print_training(args, results.document)
@@ -195,19 +206,20 @@ def _print_training(args: argparse.Namespace, document: Dict) -> None:
         _print_table("occupancy-grid update", ["lookup", "chunk", "MLP", "ms", "peak GiB"], rows)
     renders = [(name, r) for name in args.implementations for key, r in document.items() if key.startswith(f"render_{name}_")]
     for key, compared in document.items():
-        if key.startswith("render_paths_") or key == "render_steps":
+        if isinstance(compared, dict) and "psnr_between" in compared:
             labels = [label for label in compared if label != "psnr_between"]
             renders += [(f"{label} (PSNR between {compared['psnr_between']:.1f} dB)", compared[label]) for label in labels]
     for name, render in renders:
         if "psnr_vs_ground_truth" in render:
             print(f"test PSNR of {name}: {render['psnr_vs_ground_truth']:.3f} dB")
     rows = [
-        [name, r["rays_per_chunk"], f"{r['fps']:.2f}", _ms(r["ms_per_frame"]), f"{r['samples_per_ray']:.1f}",
+        [name, r["rays_per_chunk"], f"{r['fps']:.2f}", _ms(r["ms_per_frame"]), _ms(r["ms_per_frame_waited"]),
+         f"{r['samples_per_ray']:.1f}",
          f"{r['samples_per_hit_ray']:.1f}", _gib(r["peak_memory_gib"])]
         for name, r in renders
     ]
     if rows:
-        header = ["renderer", "rays/chunk", "fps", "ms", "samples/ray", "per hit ray", "peak GiB"]
+        header = ["renderer", "rays/chunk", "fps", "ms", "ms waited", "samples/ray", "per hit ray", "peak GiB"]
         _print_table(f"(c, d) rendering {args.render_size}² test frames", header, rows)
 
 

@@ -2,7 +2,7 @@
 
 import time
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -20,6 +20,9 @@ class RenderSpeed:
     rays_per_chunk: int
     fps: float
     ms_per_frame: float
+    """Frames asked for back to back, none waited for by the caller."""
+    ms_per_frame_waited: float
+    """Each frame waited for before the next is asked for (what the viewer and a render to image files see)."""
     samples_per_ray: float
     """Mean samples per ray at which the field was evaluated, over all rays of the frames."""
     hit_fraction: float
@@ -41,26 +44,37 @@ def square_cameras(cameras: Cameras, indices: List[int], size: int) -> List[Came
     return chosen
 
 
+def _seconds_per_frame(model: Model, cameras: List[Cameras], wait_each: bool, keep: Callable[[Dict], None]) -> float:
+    synchronize(model.device)
+    start = time.perf_counter()
+    for camera in cameras:
+        keep(model.get_outputs_for_camera(camera.to(model.device)))
+        if wait_each:
+            synchronize(model.device)
+    synchronize(model.device)
+    return (time.perf_counter() - start) / len(cameras)
+
+
 @torch.no_grad()
 def measure_render(model: Model, cameras: List[Cameras], rays_per_chunk: int) -> RenderSpeed:
-    """Renders the first camera untimed, then all of them; `rays_per_chunk` overrides the model's
-    evaluation chunk for the measurement."""
+    """Renders the last camera untimed, then all of them twice: frames queued back to back, then each
+    frame waited for; `rays_per_chunk` overrides the model's evaluation chunk for the measurement. The
+    warm-up is not the first timed camera: rendering an expression twice in a row builds its own grid."""
     device = model.device
     configured, model.config.eval_num_rays_per_chunk = model.config.eval_num_rays_per_chunk, rays_per_chunk
     was_training = model.training
     model.eval()
+    counts, opacities = [], []
+
+    def keep(outputs: Dict[str, torch.Tensor]) -> None:
+        counts.append(outputs["num_samples_per_ray"].flatten())
+        opacities.append(outputs["accumulation"].flatten())
+
     try:
-        model.get_outputs_for_camera(cameras[0].to(device))
-        synchronize(device)
+        model.get_outputs_for_camera(cameras[-1].to(device))
         reset_peak_memory(device)
-        start = time.perf_counter()
-        counts, opacities = [], []
-        for camera in cameras:
-            outputs = model.get_outputs_for_camera(camera.to(device))
-            counts.append(outputs["num_samples_per_ray"].flatten())
-            opacities.append(outputs["accumulation"].flatten())
-        synchronize(device)
-        seconds = (time.perf_counter() - start) / len(cameras)
+        seconds = _seconds_per_frame(model, cameras, False, keep)
+        waited = _seconds_per_frame(model, cameras, True, lambda outputs: None)
     finally:
         model.config.eval_num_rays_per_chunk = configured
         model.train(was_training)
@@ -72,6 +86,7 @@ def measure_render(model: Model, cameras: List[Cameras], rays_per_chunk: int) ->
         rays_per_chunk=rays_per_chunk,
         fps=1 / seconds,
         ms_per_frame=1e3 * seconds,
+        ms_per_frame_waited=1e3 * waited,
         samples_per_ray=float(count.mean()),
         hit_fraction=float(hit.float().mean()),
         samples_per_hit_ray=float(count[hit].mean()) if bool(hit.any()) else 0.0,

@@ -355,7 +355,7 @@ class NerfBlendModel(Model):
         if key not in self._tile_orders:
             self._tile_orders[key] = tile_order(height, width, self.device)
         order = self._tile_orders[key]
-        on_device = camera.to(self.device)
+        on_device = camera if camera.device == self.device else camera.to(self.device)
         chunks = []
         for start in range(0, order.shape[0], self.config.eval_num_rays_per_chunk):
             pixels = order[start : start + self.config.eval_num_rays_per_chunk]
