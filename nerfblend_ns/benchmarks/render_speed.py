@@ -44,22 +44,31 @@ def square_cameras(cameras: Cameras, indices: List[int], size: int) -> List[Came
     return chosen
 
 
-def _seconds_per_frame(model: Model, cameras: List[Cameras], wait_each: bool, keep: Callable[[Dict], None]) -> float:
-    synchronize(model.device)
-    start = time.perf_counter()
-    for camera in cameras:
-        keep(model.get_outputs_for_camera(camera.to(model.device)))
-        if wait_each:
-            synchronize(model.device)
-    synchronize(model.device)
-    return (time.perf_counter() - start) / len(cameras)
+def _seconds_per_frame(
+    model: Model, cameras: List[Cameras], passes: int, wait_each: bool, keep: Callable[[Dict], None]
+) -> float:
+    """Median over `passes` passes through the cameras; `keep` sees the first pass's outputs."""
+    seconds = []
+    for index in range(passes):
+        synchronize(model.device)
+        start = time.perf_counter()
+        for camera in cameras:
+            outputs = model.get_outputs_for_camera(camera.to(model.device))
+            if index == 0:
+                keep(outputs)
+            if wait_each:
+                synchronize(model.device)
+        synchronize(model.device)
+        seconds.append((time.perf_counter() - start) / len(cameras))
+    return float(np.median(seconds))
 
 
 @torch.no_grad()
-def measure_render(model: Model, cameras: List[Cameras], rays_per_chunk: int) -> RenderSpeed:
-    """Renders the last camera untimed, then all of them twice: frames queued back to back, then each
-    frame waited for; `rays_per_chunk` overrides the model's evaluation chunk for the measurement. The
-    warm-up is not the first timed camera: rendering an expression twice in a row builds its own grid."""
+def measure_render(model: Model, cameras: List[Cameras], rays_per_chunk: int, passes: int = 5) -> RenderSpeed:
+    """Renders the last camera untimed, then all of them `passes` times with frames queued back to back
+    and as many times with each frame waited for (the median pass of each); `rays_per_chunk` overrides the
+    model's evaluation chunk for the measurement. The warm-up is not the first timed camera: rendering an
+    expression twice in a row builds its own grid."""
     device = model.device
     configured, model.config.eval_num_rays_per_chunk = model.config.eval_num_rays_per_chunk, rays_per_chunk
     was_training = model.training
@@ -73,8 +82,8 @@ def measure_render(model: Model, cameras: List[Cameras], rays_per_chunk: int) ->
     try:
         model.get_outputs_for_camera(cameras[-1].to(device))
         reset_peak_memory(device)
-        seconds = _seconds_per_frame(model, cameras, False, keep)
-        waited = _seconds_per_frame(model, cameras, True, lambda outputs: None)
+        seconds = _seconds_per_frame(model, cameras, passes, False, keep)
+        waited = _seconds_per_frame(model, cameras, passes, True, lambda outputs: None)
     finally:
         model.config.eval_num_rays_per_chunk = configured
         model.train(was_training)

@@ -27,7 +27,7 @@ from nerfblend_ns.rendering.camera_rays import pinhole_rays, single_pinhole_size
 from nerfblend_ns.rendering.expression_grid import expression_grid
 from nerfblend_ns.rendering.front_to_back import render_front_to_back
 from nerfblend_ns.rendering.fused_rendering import render_rays_fused, unsupported_reason
-from nerfblend_ns.rendering.occupancy_ray_marching import EARLY_STOP_EPS, march_rays
+from nerfblend_ns.rendering.occupancy_ray_marching import march_rays
 from nerfblend_ns.rendering.packed_volume_rendering import RenderedRays, render_packed
 from nerfblend_ns.viewer.expression_controls import ExpressionControls
 
@@ -68,8 +68,9 @@ class NerfBlendModelConfig(ModelConfig):
     that became transparent everywhere still gets gradients."""
     render_half_precision: bool = True
     """Evaluate the MLPs under float16 autocast when rendering on CUDA (training stays float32)."""
-    render_early_stop_eps: float = EARLY_STOP_EPS
-    """Transmittance under which rendering ends a ray; the colour it leaves out is at most this fraction."""
+    render_early_stop_eps: float = 1e-3
+    """Transmittance under which rendering ends a ray: the colour it leaves out is at most this fraction, a
+    quarter of an 8-bit level (the marching of training stops at 1e-4)."""
     render_expression_grid: bool = True
     """When rendering rays of one expression a second time in a row (a viewer's next frame), march only the
     cells that expression fills (the training grid's cells whose centre is occupied at it, grown by one
