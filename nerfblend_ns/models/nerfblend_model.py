@@ -23,7 +23,7 @@ from nerfblend_ns.models.expression_resolution import EXTRAPOLATE_KEY, ResolvedE
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, composite, staged_losses
 from nerfblend_ns.models.occupancy_density import occupancy_density_fn
 from nerfblend_ns.perceptual import load_lpips_vgg
-from nerfblend_ns.rendering.camera_rays import pinhole_rays, single_pinhole_size, tile_order
+from nerfblend_ns.rendering.camera_rays import pinhole_rays, pixel_centres, single_pinhole_size, tile_order
 from nerfblend_ns.rendering.expression_grid import expression_grid
 from nerfblend_ns.rendering.front_to_back import render_front_to_back
 from nerfblend_ns.rendering.fused_rendering import render_rays_fused, unsupported_reason
@@ -121,7 +121,8 @@ class NerfBlendModel(Model):
         self.step_size = self.config.render_step_size or float((aabb[1] - aabb[0]).norm()) / 1000.0
         self.step = 0
         self._render_grid_cache: Optional[Tuple[tuple, Optional[Tensor]]] = None
-        self._tile_orders: Dict[tuple, Tensor] = {}
+        # Per image size and device, made once: pixel indices in tile order and their centres.
+        self._pixel_tiles: Dict[tuple, Tuple[Tensor, Tensor]] = {}
         perceptual, _ = load_lpips_vgg(required=self.config.perceptual_loss == "required")
         # Kept out of the module tree: frozen weights do not belong in checkpoints or optimisers,
         # and a checkpoint must load on a machine without them.
@@ -353,15 +354,15 @@ class NerfBlendModel(Model):
             expressions = self.prepare_expressions(expressions)
         tables = self.field.blend(expressions)
         key = (height, width, self.device)
-        if key not in self._tile_orders:
-            self._tile_orders[key] = tile_order(height, width, self.device)
-        order = self._tile_orders[key]
+        if key not in self._pixel_tiles:
+            order = tile_order(height, width, self.device)
+            self._pixel_tiles[key] = (order, pixel_centres(order, width))
+        order, centres = self._pixel_tiles[key]
         on_device = camera if camera.device == self.device else camera.to(self.device)
         chunks = []
         for start in range(0, order.shape[0], self.config.eval_num_rays_per_chunk):
-            pixels = order[start : start + self.config.eval_num_rays_per_chunk]
-            origins, directions = pinhole_rays(on_device, pixels, width)
-            table_index = torch.zeros(pixels.shape[0], dtype=torch.long, device=self.device)
+            origins, directions = pinhole_rays(on_device, centres[start : start + self.config.eval_num_rays_per_chunk])
+            table_index = torch.zeros(origins.shape[0], dtype=torch.long, device=self.device)
             chunks.append(self._outputs(self._render(origins, directions, expressions, tables, table_index, True)))
         outputs = {}
         for name in chunks[0]:

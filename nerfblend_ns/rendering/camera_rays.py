@@ -39,17 +39,21 @@ def tile_order(height: int, width: int, device: torch.device) -> Int[Tensor, "n"
     return torch.argsort(codes, stable=True)
 
 
-def pinhole_rays(
-    camera: Cameras, pixels: Int[Tensor, "r"], width: int
-) -> Tuple[Float[Tensor, "r 3"], Float[Tensor, "r 3"]]:
-    """World-space origins and unit directions through the centres of `pixels` (row · width + column) of
-    a single pinhole camera, as `Cameras.generate_rays` makes them (camera looking down -z, y up)."""
-    device = camera.camera_to_worlds.device
-    pixels = pixels.to(device)
-    fx, fy, cx, cy = (value.reshape(()).float() for value in (camera.fx, camera.fy, camera.cx, camera.cy))
-    x = ((pixels % width).float() + 0.5 - cx) / fx
-    y = -((pixels // width).float() + 0.5 - cy) / fy
-    in_camera = torch.stack((x, y, -torch.ones_like(x)), dim=1)  # [R, 3]
+def pixel_centres(pixels: Int[Tensor, "r"], width: int) -> Float[Tensor, "r 2"]:
+    """(x, y) image coordinates of the centres of `pixels` (row · width + column)."""
+    return torch.stack(((pixels % width).float(), (pixels // width).float()), dim=1) + 0.5
+
+
+def pinhole_rays(camera: Cameras, centres: Float[Tensor, "r 2"]) -> Tuple[Float[Tensor, "r 3"], Float[Tensor, "r 3"]]:
+    """World-space origins and unit directions through the image points `centres` of a single pinhole
+    camera, as `Cameras.generate_rays` makes them (camera looking down -z, y up). Few operators, each
+    queued without a wait: a frame's host time is mostly their launches."""
+    intrinsics = torch.cat((camera.fx, camera.fy, camera.cx, camera.cy), dim=-1).reshape(4).float()
+    # (x - cx) / fx, (y - cy) / fy: the camera's x and, y pointing down, minus its y.
+    image_plane = (centres.to(intrinsics.device) - intrinsics[2:]) / intrinsics[:2]  # [R, 2]
     camera_to_world = camera.camera_to_worlds.reshape(3, 4).float()
-    directions = torch.nn.functional.normalize(in_camera @ camera_to_world[:, :3].t(), dim=1)
+    rotation = camera_to_world[:, :3]
+    # Rows: world vectors of the camera's x, -y and -z (the viewing direction) axes.
+    axes = torch.stack((rotation[:, 0], -rotation[:, 1], -rotation[:, 2]))  # [3, 3]
+    directions = torch.nn.functional.normalize(torch.nn.functional.pad(image_plane, (0, 1), value=1.0) @ axes, dim=1)
     return camera_to_world[:, 3].expand_as(directions), directions

@@ -171,10 +171,11 @@ def render_rays_fused(
         return values if order is None else torch.empty_like(values).index_copy_(0, order, values)
 
     num_rays, device = origins.shape[0], origins.device
-    premultiplied = torch.zeros(num_rays, 3, device=device)
-    opacity = torch.zeros(num_rays, device=device)
-    depth = torch.zeros(num_rays, device=device)
-    evaluated = torch.zeros(num_rays, dtype=torch.int32, device=device)
+    # The kernel writes every ray.
+    premultiplied = torch.empty(num_rays, 3, device=device)
+    opacity = torch.empty(num_rays, device=device)
+    depth = torch.empty(num_rays, device=device)
+    evaluated = torch.empty(num_rays, dtype=torch.int32, device=device)
     if num_rays:
         density_mlp, color_mlp = field.density_mlp, field.color_mlp
         encoding = field.encoding
@@ -184,7 +185,8 @@ def render_rays_fused(
             num_rays,
             tables.to(torch.float16 if half_precision else tables.dtype).contiguous(), tables.shape[1],
             encoding.level_table, field.aabb.flatten().contiguous(),
-            binary.to(torch.uint8).contiguous(), grid_aabb.float().contiguous(),
+            (binary.view(torch.uint8) if binary.dtype == torch.bool else binary.to(torch.uint8)).contiguous(),
+            grid_aabb.float().contiguous(),
             *_current_kernel_weights(field, torch.float16 if half_precision else torch.float32),
             premultiplied, opacity, depth, evaluated,
             step_size, near_plane, far_plane, alpha_threshold, early_stop_eps,
