@@ -113,7 +113,10 @@ _KERNEL_WEIGHTS: "weakref.WeakKeyDictionary[NerfBlendField, Tuple[tuple, Tuple[T
 
 def _current_kernel_weights(field: NerfBlendField, dtype: torch.dtype) -> Tuple[Tensor, ...]:
     """`kernel_weights`, remade only after a decoder parameter changed (an optimiser step, a loaded
-    checkpoint, a move to another device): remaking them is some thirty small operators per render."""
+    checkpoint, a move to another device): remaking them is some thirty small operators per render.
+    Changes are seen through the parameters' version counters and storage; writes through `.data`
+    bump neither (neither the project nor nerfstudio makes any), so code that makes them must call
+    `kernel_weights` itself or write the parameter under `torch.no_grad()`."""
     parameters = list(field.density_mlp.parameters()) + list(field.color_mlp.parameters())
     key = (dtype, *((parameter.data_ptr(), parameter._version) for parameter in parameters))
     cached = _KERNEL_WEIGHTS.get(field)
