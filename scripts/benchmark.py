@@ -174,6 +174,8 @@ def training_parts(args: argparse.Namespace, results: Results) -> None:
                 "render_coarser_steps": ("render_step_scale", {f"steps x{scale:g}": scale, f"steps x{scale + 1:g}": scale + 1}),
                 "render_early_stop": ("render_early_stop_eps", {f"stop at T<{eps:g}": eps, f"stop at T<{10 * eps:g}": 10 * eps}),
             }
+            if fused and getattr(model.config, "render_cuda_graph", False):
+                comparisons["render_graph"] = ("render_cuda_graph", {"graph replayed": True, "operators": False})
             for key, (option, settings) in comparisons.items():
                 results.run(
                     key,

@@ -1,10 +1,11 @@
 """The NeRFBlendShape model: blended hash grids, expression-aware occupancy grid, staged losses."""
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Dict, List, Literal, Optional, Tuple, Type
 
 import torch
-from jaxtyping import Float, Int
+from jaxtyping import Bool, Float, Int
 from nerfacc import OccGridEstimator
 from nerfstudio.cameras.cameras import Cameras
 from nerfstudio.cameras.rays import RayBundle
@@ -23,10 +24,17 @@ from nerfblend_ns.models.expression_resolution import EXTRAPOLATE_KEY, ResolvedE
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, composite, staged_losses
 from nerfblend_ns.models.occupancy_density import occupancy_density_fn
 from nerfblend_ns.perceptual import load_lpips_vgg
-from nerfblend_ns.rendering.camera_rays import pinhole_rays, pixel_centres, single_pinhole_size, tile_order
+from nerfblend_ns.rendering.camera_rays import (
+    pinhole_parameters,
+    pinhole_rays,
+    pixel_centres,
+    single_pinhole_size,
+    tile_order,
+)
 from nerfblend_ns.rendering.expression_grid import expression_grid
 from nerfblend_ns.rendering.front_to_back import render_front_to_back
-from nerfblend_ns.rendering.fused_rendering import render_rays_fused, unsupported_reason
+from nerfblend_ns.rendering.fused_rendering import current_kernel_weights, render_rays_fused, unsupported_reason
+from nerfblend_ns.rendering.graph_replay import GraphCache
 from nerfblend_ns.rendering.occupancy_ray_marching import march_rays
 from nerfblend_ns.rendering.packed_volume_rendering import RenderedRays, render_packed
 from nerfblend_ns.viewer.expression_controls import ExpressionControls
@@ -78,6 +86,9 @@ class NerfBlendModelConfig(ModelConfig):
     render_fused: bool = True
     """Render on CUDA with the fused Triton kernel (march, encode, decode and composite in one pass) where
     the field allows it; off: nerfacc's marching and front-to-back evaluation with torch operators."""
+    render_cuda_graph: bool = True
+    """Render a pinhole camera's frame with the fused kernel by replaying a CUDA graph (captured once per
+    image size and settings): one launch instead of a few dozen operators queued one by one from Python."""
     near_plane: float = 0.05
     """Nearest distance from the camera at which samples are taken."""
     far_plane: float = 1000.0
@@ -123,6 +134,7 @@ class NerfBlendModel(Model):
         self._render_grid_cache: Optional[Tuple[tuple, Optional[Tensor]]] = None
         # Per image size and device, made once: pixel indices in tile order and their centres.
         self._pixel_tiles: Dict[tuple, Tuple[Tensor, Tensor]] = {}
+        self._frame_graphs = GraphCache()
         perceptual, _ = load_lpips_vgg(required=self.config.perceptual_loss == "required")
         # Kept out of the module tree: frozen weights do not belong in checkpoints or optimisers,
         # and a checkpoint must load on a machine without them.
@@ -191,7 +203,8 @@ class NerfBlendModel(Model):
         unique_expressions, frame_of_ray = torch.unique_consecutive(expressions, dim=0, return_inverse=True)
         tables = self.field.blend(unique_expressions)  # [B, P, F]
         if not self.training:
-            rendered = self._render(origins, directions, unique_expressions, tables, frame_of_ray)
+            grid = self._render_grid(unique_expressions, tables)
+            rendered = self._render(origins, directions, tables, frame_of_ray, grid)
             return self._outputs(rendered)
 
         def sigma_fn(t_starts: Tensor, t_ends: Tensor, ray_indices: Tensor) -> Tensor:
@@ -213,24 +226,23 @@ class NerfBlendModel(Model):
         self,
         origins: Float[Tensor, "r 3"],
         directions: Float[Tensor, "r 3"],
-        expressions: Float[Tensor, "b k"],
         tables: Float[Tensor, "b p f"],
         table_index: Int[Tensor, "r"],
+        grid: Bool[Tensor, "1 x y z"],
         in_tile_order: bool = False,
     ) -> RenderedRays:
-        """Renders rays outside training, each in its blended table `tables[table_index]` (the blend of
-        `expressions[table_index]`); `in_tile_order`: the rays are a camera's in `tile_order`."""
+        """Renders rays outside training through the occupancy `grid` (`_render_grid`), each in its blended
+        table `tables[table_index]`; `in_tile_order`: the rays are a camera's in `tile_order`."""
         if self._renders_fused(origins):
             return render_rays_fused(
-                self.field, tables, table_index, origins, directions,
-                self._render_grid(expressions, tables)[0], self.occupancy_grid.aabbs[0],
+                self.field, tables, table_index, origins, directions, grid[0], self.occupancy_grid.aabbs[0],
                 self.render_step, self.config.near_plane, self.config.far_plane, self.config.alpha_threshold,
                 self.config.render_early_stop_eps, half_precision=self.config.render_half_precision,
                 coherent=in_tile_order,
             )
         ray_indices, t_starts, t_ends = march_rays(
             self.occupancy_grid, origins, directions, self.render_step, self.config.near_plane,
-            self.config.far_plane, stratified=False, binaries=self._render_grid(expressions, tables),
+            self.config.far_plane, stratified=False, binaries=grid,
         )
 
         def field_fn(ids: Tensor) -> Tuple[Tensor, Tensor]:
@@ -269,14 +281,16 @@ class NerfBlendModel(Model):
         """Marching step of rendering outside training."""
         return self.step_size * self.config.render_step_scale
 
-    def _render_grid(self, expressions: Float[Tensor, "b k"], tables: Float[Tensor, "b p f"]) -> Tensor:
-        """[levels, X, Y, Z] grid a render marches: the one expression's grid, or the training grid for
-        several expressions (or with the option off).
+    def _render_grid(
+        self, expressions: Float[Tensor, "b k"], tables: Optional[Float[Tensor, "b p f"]] = None
+    ) -> Bool[Tensor, "levels x y z"]:
+        """Grid a render marches: the one expression's grid, or the training grid for several expressions
+        (or with the option off). `tables`: the expressions' blend, made here if needed and not given.
 
         Building a grid costs a 512² frame about as much as it saves (README, Speed), so an expression gets
-        one when it is rendered a second time in a row (the next chunk of a frame, a viewer's next frame):
-        a video whose expression changes every frame marches the training grid. The last grid is kept
-        while the expression and the training grid stay the same.
+        one when it is rendered a second time in a row (a viewer's next frame; the next chunk of rays that
+        nerfstudio hands over chunk by chunk): a video whose expression changes every frame marches the
+        training grid. The last grid is kept while the expression and the training grid stay the same.
         """
         trained = self.occupancy_grid.binaries
         if not self.config.render_expression_grid or expressions.shape[0] != 1 or trained.shape[0] != 1:
@@ -286,6 +300,7 @@ class NerfBlendModel(Model):
             self._render_grid_cache = (key, None)
             return trained
         if self._render_grid_cache[1] is None:
+            tables = self.field.blend(expressions) if tables is None else tables
             frame_index = torch.zeros(1, dtype=torch.long, device=tables.device)
 
             def density(positions: Tensor) -> Tensor:
@@ -347,30 +362,62 @@ class NerfBlendModel(Model):
         self, camera: Cameras, resolved: ResolvedExpression, height: int, width: int
     ) -> Dict[str, Tensor]:
         """A pinhole camera's image: its rays made on the device in tile order (no host waits, no sort),
-        one blended table for the frame, chunks of `eval_num_rays_per_chunk` rays; outputs on the
-        camera's device, as nerfstudio returns them."""
+        one blended table and one grid for the frame, chunks of `eval_num_rays_per_chunk` rays; outputs on
+        the camera's device, as nerfstudio returns them."""
         expressions = resolved.coefficients.to(self.device).float()  # [1, K]
         if not resolved.extrapolate:
             expressions = self.prepare_expressions(expressions)
-        tables = self.field.blend(expressions)
         key = (height, width, self.device)
         if key not in self._pixel_tiles:
             order = tile_order(height, width, self.device)
             self._pixel_tiles[key] = (order, pixel_centres(order, width))
         order, centres = self._pixel_tiles[key]
-        on_device = camera if camera.device == self.device else camera.to(self.device)
+        intrinsics, camera_to_world = pinhole_parameters(camera)
+        grid = self._render_grid(expressions)
+        inputs = (expressions, intrinsics.to(self.device), camera_to_world.to(self.device), grid)
+        frame = partial(self._pinhole_frame, order, centres)
+        if self.config.render_cuda_graph and self._renders_fused(expressions):
+            outputs = self._frame_graphs(self._frame_graph_key(inputs, centres), frame, inputs)
+        else:
+            outputs = frame(*inputs)
+        return {name: value.view(height, width, -1).to(camera.device) for name, value in outputs.items()}
+
+    def _pinhole_frame(
+        self,
+        order: Int[Tensor, "n"],
+        centres: Float[Tensor, "n 2"],
+        expressions: Float[Tensor, "1 k"],
+        intrinsics: Float[Tensor, "4"],
+        camera_to_world: Float[Tensor, "3 4"],
+        grid: Bool[Tensor, "1 x y z"],
+    ) -> Dict[str, Tensor]:
+        """Outputs of the pixels `order` (centres `centres`) in raster order, [N, C] each; device work only,
+        so that it can be captured as a CUDA graph."""
+        tables = self.field.blend(expressions)
+        chunk = self.config.eval_num_rays_per_chunk
         chunks = []
-        for start in range(0, order.shape[0], self.config.eval_num_rays_per_chunk):
-            origins, directions = pinhole_rays(on_device, centres[start : start + self.config.eval_num_rays_per_chunk])
-            table_index = torch.zeros(origins.shape[0], dtype=torch.long, device=self.device)
-            chunks.append(self._outputs(self._render(origins, directions, expressions, tables, table_index, True)))
+        for start in range(0, order.shape[0], chunk):
+            origins, directions = pinhole_rays(intrinsics, camera_to_world, centres[start : start + chunk])
+            table_index = torch.zeros(origins.shape[0], dtype=torch.long, device=origins.device)
+            chunks.append(self._outputs(self._render(origins, directions, tables, table_index, grid, True)))
         outputs = {}
         for name in chunks[0]:
-            values = torch.cat([chunk[name] for chunk in chunks])  # [H·W, C] in tile order
-            image = torch.empty_like(values).index_copy_(0, order, values)
-            outputs[name] = image.view(height, width, -1).to(camera.device)
+            values = torch.cat([chunk[name] for chunk in chunks])  # [N, C] in tile order
+            outputs[name] = torch.empty_like(values).index_copy_(0, order, values)
         return outputs
 
+    def _frame_graph_key(self, inputs: Tuple[Tensor, ...], centres: Tensor) -> tuple:
+        """What a captured frame depends on besides its inputs: the settings it was launched with and the
+        addresses of the tensors it reads (tables, kernel weights, pixel centres, boxes)."""
+        half = self.config.render_half_precision
+        weights = current_kernel_weights(self.field, torch.float16 if half else torch.float32)
+        encoding = self.field.encoding
+        read = (encoding.tables, encoding.level_table, self.field.aabb, self.occupancy_grid.aabbs, centres, *weights)
+        settings = (
+            self.config.eval_num_rays_per_chunk, self.render_step, self.config.near_plane, self.config.far_plane,
+            self.config.alpha_threshold, self.config.render_early_stop_eps, half,
+        )
+        return (*settings, *(tuple(value.shape) for value in inputs), *(value.data_ptr() for value in read))
     def get_image_metrics_and_images(
         self, outputs: Dict[str, Tensor], batch: Dict[str, Tensor]
     ) -> Tuple[Dict[str, float], Dict[str, Tensor]]:

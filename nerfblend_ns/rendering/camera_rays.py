@@ -44,14 +44,20 @@ def pixel_centres(pixels: Int[Tensor, "r"], width: int) -> Float[Tensor, "r 2"]:
     return torch.stack(((pixels % width).float(), (pixels // width).float()), dim=1) + 0.5
 
 
-def pinhole_rays(camera: Cameras, centres: Float[Tensor, "r 2"]) -> Tuple[Float[Tensor, "r 3"], Float[Tensor, "r 3"]]:
-    """World-space origins and unit directions through the image points `centres` of a single pinhole
-    camera, as `Cameras.generate_rays` makes them (camera looking down -z, y up). Few operators, each
-    queued without a wait: a frame's host time is mostly their launches."""
+def pinhole_parameters(camera: Cameras) -> Tuple[Float[Tensor, "4"], Float[Tensor, "3 4"]]:
+    """(fx, fy, cx, cy) and the camera-to-world matrix of a single pinhole camera, in float32."""
     intrinsics = torch.cat((camera.fx, camera.fy, camera.cx, camera.cy), dim=-1).reshape(4).float()
+    return intrinsics, camera.camera_to_worlds.reshape(3, 4).float()
+
+
+def pinhole_rays(
+    intrinsics: Float[Tensor, "4"], camera_to_world: Float[Tensor, "3 4"], centres: Float[Tensor, "r 2"]
+) -> Tuple[Float[Tensor, "r 3"], Float[Tensor, "r 3"]]:
+    """World-space origins and unit directions through the image points `centres` of a pinhole camera
+    (`pinhole_parameters`), as `Cameras.generate_rays` makes them (camera looking down -z, y up). Few
+    operators, each queued without a wait."""
     # (x - cx) / fx, (y - cy) / fy: the camera's x and, y pointing down, minus its y.
-    image_plane = (centres.to(intrinsics.device) - intrinsics[2:]) / intrinsics[:2]  # [R, 2]
-    camera_to_world = camera.camera_to_worlds.reshape(3, 4).float()
+    image_plane = (centres - intrinsics[2:]) / intrinsics[:2]  # [R, 2]
     rotation = camera_to_world[:, :3]
     # Rows: world vectors of the camera's x, -y and -z (the viewing direction) axes.
     axes = torch.stack((rotation[:, 0], -rotation[:, 1], -rotation[:, 2]))  # [3, 3]

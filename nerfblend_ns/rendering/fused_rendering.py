@@ -76,6 +76,11 @@ def _stacked(layers, width: int, dtype: torch.dtype, device: torch.device) -> Tu
     return weights, torch.stack([layer.bias for layer in layers]).float().contiguous()
 
 
+def _owned(values: Tensor, dtype: torch.dtype) -> Tensor:
+    """A contiguous copy, never a view of a parameter: the cache of kernel weights writes into it."""
+    return values.to(dtype=dtype, memory_format=torch.contiguous_format, copy=True)
+
+
 def kernel_weights(field: NerfBlendField, dtype: torch.dtype) -> Tuple[Tensor, ...]:
     """The decoder's parameters in the kernel's argument order (w_in … b_rgb): weights as [in, out] in
     `dtype`, biases and the density row in float32, the view rows padded to 16, the RGB columns to 16."""
@@ -95,11 +100,11 @@ def kernel_weights(field: NerfBlendField, dtype: torch.dtype) -> Tuple[Tensor, .
     b_rgb = torch.zeros(RGB_COLUMNS, device=device)
     b_rgb[:3] = rgb.bias
     return (
-        first.weight.t().to(dtype).contiguous(), first.bias.float().contiguous(),
+        _owned(first.weight.t(), dtype), _owned(first.bias, torch.float32),
         w_hidden, b_hidden,
-        out.weight[1:].t().to(dtype).contiguous(), out.bias[1:].float().contiguous(),
-        out.weight[0].float().contiguous(), out.bias[:1].float().contiguous(),
-        w_view, color_in.weight[:, views:].t().to(dtype).contiguous(), color_in.bias.float().contiguous(),
+        _owned(out.weight[1:].t(), dtype), _owned(out.bias[1:], torch.float32),
+        _owned(out.weight[0], torch.float32), _owned(out.bias[:1], torch.float32),
+        w_view, _owned(color_in.weight[:, views:].t(), dtype), _owned(color_in.bias, torch.float32),
         w_color_hidden, b_color_hidden,
         w_rgb, b_rgb,
     )
@@ -111,19 +116,29 @@ _KERNEL_WEIGHTS: "weakref.WeakKeyDictionary[NerfBlendField, Tuple[tuple, Tuple[T
 """Per field: its decoder's parameter versions and `kernel_weights` made from them."""
 
 
-def _current_kernel_weights(field: NerfBlendField, dtype: torch.dtype) -> Tuple[Tensor, ...]:
+@torch.no_grad()
+def current_kernel_weights(field: NerfBlendField, dtype: torch.dtype) -> Tuple[Tensor, ...]:
     """`kernel_weights`, remade only after a decoder parameter changed (an optimiser step, a loaded
     checkpoint, a move to another device): remaking them is some thirty small operators per render.
-    Changes are seen through the parameters' version counters and storage; writes through `.data`
-    bump neither (neither the project nor nerfstudio makes any), so code that makes them must call
-    `kernel_weights` itself or write the parameter under `torch.no_grad()`."""
+    Remade weights of the same shapes are written into the cached tensors, which so keep their addresses
+    (a captured CUDA graph reads them there). Changes are seen through the parameters' version counters
+    and storage; writes through `.data` bump neither (neither the project nor nerfstudio makes any), so
+    code that makes them must call `kernel_weights` itself or write the parameter under `torch.no_grad()`."""
     parameters = list(field.density_mlp.parameters()) + list(field.color_mlp.parameters())
     key = (dtype, *((parameter.data_ptr(), parameter._version) for parameter in parameters))
     cached = _KERNEL_WEIGHTS.get(field)
-    if cached is None or cached[0] != key:
-        cached = (key, kernel_weights(field, dtype))
-        _KERNEL_WEIGHTS[field] = cached
-    return cached[1]
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    weights = kernel_weights(field, dtype)
+    if cached is not None and cached[0][0] == dtype and _same_layout(cached[1], weights):
+        torch._foreach_copy_(list(cached[1]), list(weights))
+        weights = cached[1]
+    _KERNEL_WEIGHTS[field] = (key, weights)
+    return weights
+
+
+def _same_layout(old: Tuple[Tensor, ...], new: Tuple[Tensor, ...]) -> bool:
+    return all(a.shape == b.shape and a.device == b.device for a, b in zip(old, new))
 
 
 @torch.no_grad()
@@ -190,7 +205,7 @@ def render_rays_fused(
             encoding.level_table, field.aabb.flatten().contiguous(),
             (binary.view(torch.uint8) if binary.dtype == torch.bool else binary.to(torch.uint8)).contiguous(),
             grid_aabb.float().contiguous(),
-            *_current_kernel_weights(field, torch.float16 if half_precision else torch.float32),
+            *current_kernel_weights(field, torch.float16 if half_precision else torch.float32),
             premultiplied, opacity, depth, evaluated,
             step_size, near_plane, far_plane, alpha_threshold, early_stop_eps,
             GRID_X=binary.shape[0], GRID_Y=binary.shape[1], GRID_Z=binary.shape[2],

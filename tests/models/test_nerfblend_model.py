@@ -176,3 +176,35 @@ def test_a_pinhole_camera_renders_fused_as_nerfstudios_rays_of_it_do():
         gap = (outputs[key] - reference[key]).abs().amax(dim=-1)  # [H, W]
         # The two ray generators round differently: a sample may land across a cell boundary.
         assert gap.mean() < 1e-4 and gap.gt(1e-3).float().mean() <= 0.01, key
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_replayed_frame_draws_what_the_operators_draw():
+    model = _random_disc_model(FUSED_DECODER, "cuda")
+    model.config.eval_num_rays_per_chunk = 1000  # several chunks, one of them partial, in one graph
+    model.config.render_expression_grid = False
+
+    def both(frame: int):
+        camera = _camera_at_frame(frame, size=48).to("cuda")
+        model.config.render_cuda_graph = False
+        operators = model.get_outputs_for_camera(camera)
+        model.config.render_cuda_graph = True
+        replayed = model.get_outputs_for_camera(camera)
+        assert replayed.keys() == operators.keys()
+        for key, value in operators.items():
+            torch.testing.assert_close(replayed[key], value, atol=1e-6, rtol=0, msg=key)
+        return replayed
+
+    first = {frame: both(frame) for frame in (0, 1)}
+    assert not torch.equal(first[0]["rgb"], first[1]["rgb"])
+    with torch.no_grad():  # as an optimiser step changes them: in place
+        model.field.encoding.tables.add_(0.5 * torch.randn_like(model.field.encoding.tables))
+        model.field.color_mlp.layers[-1].bias.add_(0.3)
+    assert (both(1)["rgb"] - first[1]["rgb"]).abs().max() > 0.05
+    model.config.render_step_scale = 1.0  # a setting the graph was launched with
+    both(1)
+    model.config.render_expression_grid = True
+    model.get_outputs_for_camera(_camera_at_frame(1, size=48).to("cuda"))  # marches the training grid
+    both(1)  # renders of the same expression in a row march its own grid, replayed or not
+    assert len(model._frame_graphs) <= model._frame_graphs.capacity

@@ -4,7 +4,13 @@ import pytest
 import torch
 from nerfstudio.cameras.cameras import Cameras, CameraType
 
-from nerfblend_ns.rendering.camera_rays import pinhole_rays, pixel_centres, single_pinhole_size, tile_order
+from nerfblend_ns.rendering.camera_rays import (
+    pinhole_parameters,
+    pinhole_rays,
+    pixel_centres,
+    single_pinhole_size,
+    tile_order,
+)
 
 
 def _camera(width: int = 24, height: int = 18, **kwargs) -> Cameras:
@@ -26,7 +32,7 @@ def test_rays_are_nerfstudios_rays_of_the_same_pixels():
     height, width = single_pinhole_size(camera)
     assert (height, width) == (18, 24)
     pixels = tile_order(height, width, torch.device("cpu"))
-    origins, directions = pinhole_rays(camera, pixel_centres(pixels, width))
+    origins, directions = pinhole_rays(*pinhole_parameters(camera), pixel_centres(pixels, width))
     torch.testing.assert_close(directions, bundle.directions.reshape(-1, 3)[pixels], atol=1e-6, rtol=0)
     torch.testing.assert_close(origins, bundle.origins.reshape(-1, 3)[pixels], atol=1e-6, rtol=0)
 
