@@ -5,7 +5,7 @@ blended once per frame, so a sample costs one lookup whatever K is; the lookup i
 the table, so the gradient of every basis is ``sum_b w_bk dL/dh_b`` through the blend.
 Points outside the unit cube encode to zeros (see ``hash_grid_layout``).
 
-Lookups run in fused Triton kernels or in the torch reference (``lookup_implementation``);
+Blends and lookups run in Triton kernels or in the torch reference (``lookup_implementation``);
 the kernels give no gradient with respect to positions, which come from ray marching.
 """
 
@@ -56,6 +56,10 @@ class BlendedHashEncoding(nn.Module):
         """Tables of B frames; basis 0 (neutral) always has weight 1."""
         ones = weights.new_ones(weights.shape[0], 1)
         coefficients = torch.cat((ones, weights), dim=1).to(self.tables.dtype)  # [B, K+1]
+        if uses_triton(self.implementation, self.tables):
+            from nerfblend_ns.encodings.triton_blend import blend_tables
+
+            return blend_tables(coefficients, self.tables)
         blended = coefficients @ self.tables.flatten(1)  # [B, P*F]
         return blended.view(weights.shape[0], *self.tables.shape[1:])
 

@@ -1,4 +1,4 @@
-"""Which implementation performs a hash-grid lookup: the torch reference or the fused Triton kernels.
+"""Which implementation blends and looks up hash-grid tables: the torch reference or the Triton kernels.
 
 ``auto`` takes the kernels for CUDA tables of a float type they handle when Triton imports, and
 the reference otherwise (CPU, float64, no Triton). ``triton`` insists, and also runs on CPU
