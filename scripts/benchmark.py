@@ -39,6 +39,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--encoding-iterations", type=int, default=20, help="(a) timed iterations")
     parser.add_argument("--plain-baseline", action=argparse.BooleanOptionalAction, default=True,
                         help="(a) also time the lookup as plain PyTorch writes it (gather every corner, weight, sum)")
+    parser.add_argument("--coefficient-gradients", action="store_true",
+                        help="(a) also back-propagate to the coefficients (training does not: they come from the tracker)")
     parser.add_argument("--data", type=Path, default=None, help="(b-d) tracked workspace; without it only (a) runs")
     parser.add_argument("--method", default="nerfblend", help="(b-d) registered method")
     parser.add_argument("--warmup-steps", type=int, default=1000, help="(b) training steps before measuring")
@@ -86,7 +88,8 @@ def encoding_part(args: argparse.Namespace, device: torch.device) -> List[Dict]:
     for expressions in args.expressions:
         measured = {
             name: measure_encoding(
-                name, expressions, args.frames, 2**args.log2_samples, device, iterations=args.encoding_iterations
+                name, expressions, args.frames, 2**args.log2_samples, device, iterations=args.encoding_iterations,
+                coefficient_gradients=args.coefficient_gradients,
             )
             for name in args.implementations + baselines
         }
@@ -99,7 +102,8 @@ def encoding_part(args: argparse.Namespace, device: torch.device) -> List[Dict]:
             rows.append([f"K={expressions}", name, f"{result.ms:.2f}", f"{result.samples_per_second / 1e6:.1f}",
                          *("-" if value is None else f"{value:.1f}x" for value in speedups.values()),
                          _gib(result.peak_memory_gib)])
-    _print_table(f"(a) encoding forward+backward, {args.frames} frames, 2^{args.log2_samples} samples",
+    gradients = "bases and coefficients" if args.coefficient_gradients else "bases"
+    _print_table(f"(a) encoding forward+backward to the {gradients}, {args.frames} frames, 2^{args.log2_samples} samples",
                  ["size", "lookup", "ms", "M samples/s", "vs torch", "vs plain torch", "peak GiB"], rows)
     return results
 

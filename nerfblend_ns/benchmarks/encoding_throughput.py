@@ -1,5 +1,6 @@
 """Forward+backward throughput of the blended hash encoding: blend the frames' tables, look every
-sample up in its frame's table, back-propagate to the basis tables and the coefficients.
+sample up in its frame's table, back-propagate to the basis tables (as training does: the coefficients
+come from the tracker) and optionally to the coefficients.
 
 Besides the encoding's implementations, `PLAIN_TORCH` is the lookup as plain PyTorch writes it: gather
 the 8 corner rows of every level, weight them, sum (the reference's `embedding_bag` fuses the gather
@@ -28,6 +29,8 @@ class EncodingThroughput:
     """K: the encoding holds K + 1 tables."""
     frames: int
     samples: int
+    coefficient_gradients: bool
+    """Whether the backward pass also gave the coefficients' gradient."""
     ms: float
     """Milliseconds per forward+backward."""
     samples_per_second: float
@@ -57,6 +60,7 @@ def measure_encoding(
     warmup: int = 3,
     iterations: int = 20,
     seed: int = 0,
+    coefficient_gradients: bool = False,
 ) -> EncodingThroughput:
     """Paper-size grid (16 levels, 2^14 rows, 4 features); uniform samples in the unit cube.
     `implementation`: "torch", "triton" or `PLAIN_TORCH`."""
@@ -65,7 +69,8 @@ def measure_encoding(
     encoding = BlendedHashEncoding(expressions + 1, implementation="torch" if plain else implementation).to(device)
     forward = plain_torch_encoding if plain else BlendedHashEncoding.__call__
     positions = torch.rand(samples, 3, device=device, generator=generator)
-    coefficients = torch.rand(frames, expressions, device=device, generator=generator).requires_grad_()
+    coefficients = torch.rand(frames, expressions, device=device, generator=generator)
+    coefficients.requires_grad_(coefficient_gradients)
     frame_index = torch.randint(0, frames, (samples,), device=device, generator=generator)
     output_grad = torch.randn(samples, encoding.output_dim, device=device, generator=generator)
 
@@ -83,5 +88,5 @@ def measure_encoding(
     synchronize(device)
     seconds = (time.perf_counter() - start) / iterations
     return EncodingThroughput(
-        implementation, expressions, frames, samples, 1e3 * seconds, samples / seconds, peak_memory_gib(device)
+        implementation, expressions, frames, samples, coefficient_gradients, 1e3 * seconds, samples / seconds, peak_memory_gib(device)
     )

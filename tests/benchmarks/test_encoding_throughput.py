@@ -26,5 +26,10 @@ def test_plain_torch_baseline_computes_the_encoding():
 
 def test_every_implementation_is_measured_on_cpu():
     for implementation in ("torch", PLAIN_TORCH):
-        result = measure_encoding(implementation, 3, 2, 512, torch.device("cpu"), warmup=1, iterations=2)
-        assert result.implementation == implementation and result.ms > 0 and result.samples_per_second > 0
+        for coefficient_gradients in (False, True):
+            result = measure_encoding(
+                implementation, 3, 2, 512, torch.device("cpu"), warmup=1, iterations=2,
+                coefficient_gradients=coefficient_gradients,
+            )
+            assert result.implementation == implementation and result.ms > 0 and result.samples_per_second > 0
+            assert result.coefficient_gradients == coefficient_gradients
