@@ -88,5 +88,6 @@ def measure_encoding(
     synchronize(device)
     seconds = (time.perf_counter() - start) / iterations
     return EncodingThroughput(
-        implementation, expressions, frames, samples, coefficient_gradients, 1e3 * seconds, samples / seconds, peak_memory_gib(device)
+        implementation, expressions, frames, samples, coefficient_gradients, 1e3 * seconds, samples / seconds,
+        peak_memory_gib(device),
     )
