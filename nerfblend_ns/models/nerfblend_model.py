@@ -377,7 +377,7 @@ class NerfBlendModel(Model):
         inputs = (expressions, intrinsics.to(self.device), camera_to_world.to(self.device), grid)
         frame = partial(self._pinhole_frame, order, centres)
         if self.config.render_cuda_graph and self._renders_fused(expressions):
-            outputs = self._frame_graphs(self._frame_graph_key(inputs, centres), frame, inputs)
+            outputs = self._frame_graphs(self._frame_graph_key(inputs, order, centres), frame, inputs)
         else:
             outputs = frame(*inputs)
         return {name: value.view(height, width, -1).to(camera.device) for name, value in outputs.items()}
@@ -406,18 +406,20 @@ class NerfBlendModel(Model):
             outputs[name] = torch.empty_like(values).index_copy_(0, order, values)
         return outputs
 
-    def _frame_graph_key(self, inputs: Tuple[Tensor, ...], centres: Tensor) -> tuple:
+    def _frame_graph_key(self, inputs: Tuple[Tensor, ...], order: Tensor, centres: Tensor) -> tuple:
         """What a captured frame depends on besides its inputs: the settings it was launched with and the
-        addresses of the tensors it reads (tables, kernel weights, pixel centres, boxes)."""
+        addresses of the tensors it reads (tables, kernel weights, pixels, boxes)."""
         half = self.config.render_half_precision
         weights = current_kernel_weights(self.field, torch.float16 if half else torch.float32)
         encoding = self.field.encoding
-        read = (encoding.tables, encoding.level_table, self.field.aabb, self.occupancy_grid.aabbs, centres, *weights)
+        read = (encoding.tables, encoding.level_table, self.field.aabb, self.occupancy_grid.aabbs, order, centres)
         settings = (
             self.config.eval_num_rays_per_chunk, self.render_step, self.config.near_plane, self.config.far_plane,
-            self.config.alpha_threshold, self.config.render_early_stop_eps, half,
+            self.config.alpha_threshold, self.config.render_early_stop_eps, half, encoding.implementation,
         )
-        return (*settings, *(tuple(value.shape) for value in inputs), *(value.data_ptr() for value in read))
+        shapes = tuple(tuple(value.shape) for value in inputs)
+        return (*settings, *shapes, *(value.data_ptr() for value in (*read, *weights)))
+
     def get_image_metrics_and_images(
         self, outputs: Dict[str, Tensor], batch: Dict[str, Tensor]
     ) -> Tuple[Dict[str, float], Dict[str, Tensor]]:

@@ -23,17 +23,20 @@ class GraphedFunction:
 
     def __init__(self, function: Callable[..., GraphedOutputs], inputs: Sequence[Tensor]) -> None:
         self._inputs = [value.clone() for value in inputs]
-        # Run once outside the capture, as torch.cuda.graphs asks: lazy initialisation (cuBLAS handles,
-        # Triton compilation) may not happen while a stream is captured.
-        side = torch.cuda.Stream(self._inputs[0].device)
-        side.wait_stream(torch.cuda.current_stream(side.device))
-        with torch.cuda.stream(side):
-            function(*self._inputs)
-        torch.cuda.current_stream(side.device).wait_stream(side)
-        self._graph = torch.cuda.CUDAGraph()
-        # Thread-local: the viewer renders from its own thread while training may queue work from another.
-        with torch.cuda.graph(self._graph, capture_error_mode="thread_local"):
-            self._outputs = function(*self._inputs)
+        self._device = self._inputs[0].device
+        # Streams and graphs belong to the current device, which need not be the inputs' (several GPUs).
+        with torch.cuda.device(self._device):
+            # Run once outside the capture, as torch.cuda.graphs asks: lazy initialisation (cuBLAS handles,
+            # Triton compilation) may not happen while a stream is captured.
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                function(*self._inputs)
+            torch.cuda.current_stream().wait_stream(side)
+            self._graph = torch.cuda.CUDAGraph()
+            # Thread-local: the viewer renders from its own thread while training may queue work from another.
+            with torch.cuda.graph(self._graph, capture_error_mode="thread_local"):
+                self._outputs = function(*self._inputs)
 
     def __call__(self, *inputs: Tensor) -> GraphedOutputs:
         if len(inputs) != len(self._inputs):
@@ -41,10 +44,12 @@ class GraphedFunction:
         for buffer, value in zip(self._inputs, inputs):
             if buffer.shape != value.shape:
                 raise ValueError(f"captured with an input of shape {tuple(buffer.shape)}, given {tuple(value.shape)}")
-            buffer.copy_(value)
-        self._graph.replay()
-        # The next replay writes the same outputs again.
-        return {name: value.clone() for name, value in self._outputs.items()}
+        with torch.cuda.device(self._device):
+            for buffer, value in zip(self._inputs, inputs):
+                buffer.copy_(value)
+            self._graph.replay()
+            # The next replay writes the same outputs again.
+            return {name: value.clone() for name, value in self._outputs.items()}
 
 
 class GraphCache:
