@@ -180,11 +180,6 @@ def training_parts(args: argparse.Namespace, results: Results) -> None:
             }
             if fused and getattr(model.config, "render_cuda_graph", False):
                 comparisons["render_graph"] = ("render_cuda_graph", {"graph replayed": True, "operators": False})
-            if fused and hasattr(model.config, "render_empty_block_cells"):
-                cells = model.config.render_empty_block_cells
-                comparisons["render_empty_blocks"] = (
-                    "render_empty_block_cells", {f"empty blocks of {cells}³ cells": cells, "cell by cell": 1}
-                )
             for key, (option, settings) in comparisons.items():
                 results.run(
                     key,

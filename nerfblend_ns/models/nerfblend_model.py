@@ -71,9 +71,6 @@ class NerfBlendModelConfig(ModelConfig):
     render_step_scale: float = 2.0
     """Rendering outside training marches this many training steps at a time. The trained density rises
     over ~100 steps through the skin, so coarser steps draw nearly the same image (README, Speed)."""
-    render_empty_block_cells: int = 4
-    """The fused renderer's rays cross blocks of this many occupancy cells a side in one jump where the block
-    is empty (1: cell by cell); the samples, and so the image, are the same."""
     alpha_threshold: float = 0.01
     """Samples with opacity below this are skipped when rendering; training keeps them, so that a field
     that became transparent everywhere still gets gradients."""
@@ -241,7 +238,7 @@ class NerfBlendModel(Model):
                 self.field, tables, table_index, origins, directions, grid[0], self.occupancy_grid.aabbs[0],
                 self.render_step, self.config.near_plane, self.config.far_plane, self.config.alpha_threshold,
                 self.config.render_early_stop_eps, half_precision=self.config.render_half_precision,
-                coherent=in_tile_order, block_cells=self.config.render_empty_block_cells,
+                coherent=in_tile_order,
             )
         ray_indices, t_starts, t_ends = march_rays(
             self.occupancy_grid, origins, directions, self.render_step, self.config.near_plane,
@@ -419,7 +416,6 @@ class NerfBlendModel(Model):
         settings = (
             self.config.eval_num_rays_per_chunk, self.render_step, self.config.near_plane, self.config.far_plane,
             self.config.alpha_threshold, self.config.render_early_stop_eps, half, encoding.implementation,
-            self.config.render_empty_block_cells,
         )
         shapes = tuple(tuple(value.shape) for value in inputs)
         return (*settings, *shapes, *(value.data_ptr() for value in (*read, *weights)))

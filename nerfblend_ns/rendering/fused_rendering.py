@@ -29,8 +29,6 @@ LEVEL_GROUP_COLUMNS = 32
 8 levels of 4 ran 13 % faster than 4 of 4."""
 MIN_WIDTH = 16
 """Narrowest side of a tensor-core product."""
-EMPTY_BLOCK_CELLS = 4
-"""Side, in occupancy cells, of the blocks a ray crosses in one jump when the whole block is empty (1: one cell)."""
 
 
 def _power_of_two(value: int) -> bool:
@@ -139,14 +137,6 @@ def current_kernel_weights(field: NerfBlendField, dtype: torch.dtype) -> Tuple[T
     return weights
 
 
-def occupied_blocks(binary: Bool[Tensor, "x y z"], cells: int) -> Bool[Tensor, "bx by bz"]:
-    """Whether each block of `cells`³ cells has an occupied cell; blocks at the far sides may be partial."""
-    padding = [0 if side % cells == 0 else cells - side % cells for side in reversed(binary.shape)]
-    padded = torch.nn.functional.pad(binary.to(torch.uint8), [size for pad in padding for size in (0, pad)])
-    x, y, z = (side // cells for side in padded.shape)
-    return padded.view(x, cells, y, cells, z, cells).amax(dim=(1, 3, 5)) != 0
-
-
 def _same_layout(old: Tuple[Tensor, ...], new: Tuple[Tensor, ...]) -> bool:
     return all(a.shape == b.shape and a.device == b.device for a, b in zip(old, new))
 
@@ -170,7 +160,6 @@ def render_rays_fused(
     rays_per_program: int = RAYS_PER_PROGRAM,
     num_warps: int = WARPS_PER_PROGRAM,
     level_group: Optional[int] = None,
-    block_cells: int = EMPTY_BLOCK_CELLS,
 ) -> RenderedRays:
     """Colour, opacity and depth of every ray, each ray shaded in the blended table `tables[table_index]`.
 
@@ -178,8 +167,7 @@ def render_rays_fused(
     float32); otherwise all is exact float32. Rays are rendered in `coherent_order` and the results put
     back in the given order, unless they are `coherent` already (a camera's rays in tile order, one table).
     `level_group` levels are interpolated at a time and multiplied by their rows of the first layer
-    (default: those that make `LEVEL_GROUP_COLUMNS` columns). Rays cross empty blocks of `block_cells`³
-    occupancy cells in one jump; the samples are the same for every value.
+    (default: those that make `LEVEL_GROUP_COLUMNS` columns).
     """
     reason = unsupported_reason(field)
     if reason is not None:
@@ -216,12 +204,11 @@ def render_rays_fused(
             tables.to(torch.float16 if half_precision else tables.dtype).contiguous(), tables.shape[1],
             encoding.level_table, field.aabb.flatten().contiguous(),
             (binary.view(torch.uint8) if binary.dtype == torch.bool else binary.to(torch.uint8)).contiguous(),
-            occupied_blocks(binary, block_cells).view(torch.uint8).contiguous(),
             grid_aabb.float().contiguous(),
             *current_kernel_weights(field, torch.float16 if half_precision else torch.float32),
             premultiplied, opacity, depth, evaluated,
             step_size, near_plane, far_plane, alpha_threshold, early_stop_eps,
-            GRID_X=binary.shape[0], GRID_Y=binary.shape[1], GRID_Z=binary.shape[2], BLOCK_CELLS=block_cells,
+            GRID_X=binary.shape[0], GRID_Y=binary.shape[1], GRID_Z=binary.shape[2],
             LEVELS=levels, FEATURES=encoding.features_per_level,
             LEVEL_GROUP=level_group or min(levels, max(1, LEVEL_GROUP_COLUMNS // encoding.features_per_level)),
             WIDTH=density_mlp.layer_width, HIDDEN=len(density_mlp.layers) - 2, GEOMETRY=field.geometry_features,

@@ -1,8 +1,7 @@
 """Triton kernel that renders rays of the blended field in one pass: march, encode, decode, composite.
 
 A program owns ``BLOCK`` rays and walks them front to back together. Each round every live ray
-first steps over candidates in empty occupancy cells (past a whole block of cells at once where the
-block is empty), then the block evaluates the field at one
+first steps over candidates in empty occupancy cells, then the block evaluates the field at one
 candidate per live ray (hash-grid lookup in that ray's blended table, density MLP, spherical
 harmonics, colour MLP, as tensor-core matrix products on the block) and composites it. A ray
 leaves when its transmittance drops under ``early_stop_eps`` or its candidates run out.
@@ -73,46 +72,15 @@ def _sh_components(dx, dy, dz):
 
 
 @triton.jit
-def _cell(lx, ly, lz, hx, hy, hz, px, py, pz, GRID_X: tl.constexpr, GRID_Y: tl.constexpr, GRID_Z: tl.constexpr):
-    """Cell indices of each point in the [X, Y, Z] grid spanning the box, and whether the point is in the grid."""
+def _occupied(grid_ptr, lx, ly, lz, hx, hy, hz, px, py, pz, live,
+              GRID_X: tl.constexpr, GRID_Y: tl.constexpr, GRID_Z: tl.constexpr):
+    """Whether each point lies in an occupied cell of the [X, Y, Z] uint8 grid spanning the box (``occupied``)."""
     cx = tl.floor((px - lx) / (hx - lx) * GRID_X).to(tl.int32)
     cy = tl.floor((py - ly) / (hy - ly) * GRID_Y).to(tl.int32)
     cz = tl.floor((pz - lz) / (hz - lz) * GRID_Z).to(tl.int32)
     inside = (cx >= 0) & (cx < GRID_X) & (cy >= 0) & (cy < GRID_Y) & (cz >= 0) & (cz < GRID_Z)
-    return cx, cy, cz, inside
-
-
-@triton.jit
-def _occupied(grid_ptr, cx, cy, cz, inside, live, GRID_Y: tl.constexpr, GRID_Z: tl.constexpr):
-    """Whether each cell (``_cell``) is occupied in the uint8 grid (``occupied``)."""
-    return tl.load(grid_ptr + (cx * GRID_Y + cy) * GRID_Z + cz, mask=live & inside, other=0) != 0
-
-
-@triton.jit
-def _next_candidate(
-    blocks_ptr, cx, cy, cz, inside, seeking, k, t_near, t_far, step, ox, oy, oz, sx, sy, sz,
-    lx, ly, lz, hx, hy, hz,
-    GRID_X: tl.constexpr, GRID_Y: tl.constexpr, GRID_Z: tl.constexpr, BLOCK_CELLS: tl.constexpr,
-):
-    """For rays whose candidate k lies in an empty cell (``_cell``): the first candidate that may lie past
-    the cell's block of BLOCK_CELLS³ cells when the whole block is empty, else candidate k + 1.
-
-    Candidates between lie inside the block, hence in empty cells, and would be stepped over one by one;
-    the jump keeps a hundredth of a step short of the block's far side, so float rounding only ever makes
-    it shorter. ``blocks_ptr``: uint8 [⌈X/B⌉, ⌈Y/B⌉, ⌈Z/B⌉], non-zero where a block has an occupied cell."""
-    BLOCKS_Y = (GRID_Y + BLOCK_CELLS - 1) // BLOCK_CELLS
-    BLOCKS_Z = (GRID_Z + BLOCK_CELLS - 1) // BLOCK_CELLS
-    bx, by, bz = cx // BLOCK_CELLS, cy // BLOCK_CELLS, cz // BLOCK_CELLS
-    asked = seeking & inside
-    empty = asked & (tl.load(blocks_ptr + (bx * BLOCKS_Y + by) * BLOCKS_Z + bz, mask=asked, other=1) == 0)
-    # The block's side the ray leaves through, along each axis: its far plane in the direction of travel.
-    tx = (lx + (bx + (sx > 0).to(tl.int32)).to(tl.float32) * ((hx - lx) * BLOCK_CELLS / GRID_X) - ox) / sx
-    ty = (ly + (by + (sy > 0).to(tl.int32)).to(tl.float32) * ((hy - ly) * BLOCK_CELLS / GRID_Y) - oy) / sy
-    tz = (lz + (bz + (sz > 0).to(tl.int32)).to(tl.float32) * ((hz - lz) * BLOCK_CELLS / GRID_Z) - oz) / sz
-    # Capped past the ray's end, which also keeps the index in int32.
-    t_exit = tl.minimum(tl.minimum(tl.minimum(tx, ty), tz), t_far + step)
-    past = tl.ceil((t_exit - t_near) / step - 0.51).to(tl.int32)
-    return tl.where(empty, tl.maximum(k + 1, past), k + 1)
+    cell = (cx * GRID_Y + cy) * GRID_Z + cz
+    return tl.load(grid_ptr + cell, mask=live & inside, other=0) != 0
 
 
 @triton.jit
@@ -198,12 +166,12 @@ def _candidate(t_near, step, k, ox, oy, oz, dx, dy, dz):
 def render_rays_kernel(
     origins_ptr, directions_ptr, table_index_ptr, num_rays,
     tables_ptr, rows_per_table, levels_ptr, field_box_ptr,
-    grid_ptr, blocks_ptr, grid_box_ptr,
+    grid_ptr, grid_box_ptr,
     w_in, b_in, w_hidden, b_hidden, w_geometry, b_geometry, w_sigma, b_sigma,
     w_view, w_color_geometry, b_color_in, w_color_hidden, b_color_hidden, w_rgb, b_rgb,
     premultiplied_ptr, opacity_ptr, depth_ptr, evaluated_ptr,
     step, near_plane, far_plane, alpha_threshold, early_stop_eps,
-    GRID_X: tl.constexpr, GRID_Y: tl.constexpr, GRID_Z: tl.constexpr, BLOCK_CELLS: tl.constexpr,
+    GRID_X: tl.constexpr, GRID_Y: tl.constexpr, GRID_Z: tl.constexpr,
     LEVELS: tl.constexpr, FEATURES: tl.constexpr, LEVEL_GROUP: tl.constexpr, WIDTH: tl.constexpr, HIDDEN: tl.constexpr,
     GEOMETRY: tl.constexpr, COLOR_WIDTH: tl.constexpr, COLOR_HIDDEN: tl.constexpr,
     INPUT_PRECISION: tl.constexpr, BLOCK: tl.constexpr,
@@ -247,18 +215,12 @@ def render_rays_kernel(
     live = valid & (mid < t_far)
     while tl.max(live.to(tl.int32), axis=0) > 0:
         # Step over candidates in empty cells; a ray whose candidates run out leaves.
-        cx, cy, cz, inside = _cell(lx, ly, lz, hx, hy, hz, px, py, pz, GRID_X, GRID_Y, GRID_Z)
-        seeking = live & ~_occupied(grid_ptr, cx, cy, cz, inside, live, GRID_Y, GRID_Z)
+        seeking = live & ~_occupied(grid_ptr, lx, ly, lz, hx, hy, hz, px, py, pz, live, GRID_X, GRID_Y, GRID_Z)
         while tl.max(seeking.to(tl.int32), axis=0) > 0:
-            following = _next_candidate(
-                blocks_ptr, cx, cy, cz, inside, seeking, k, t_near, t_far, step, ox, oy, oz, sx, sy, sz,
-                lx, ly, lz, hx, hy, hz, GRID_X, GRID_Y, GRID_Z, BLOCK_CELLS,
-            )
-            k = tl.where(seeking, following, k)
+            k = tl.where(seeking, k + 1, k)
             start, end, mid, px, py, pz = _candidate(t_near, step, k, ox, oy, oz, dx, dy, dz)
             live = live & (mid < t_far)
-            cx, cy, cz, inside = _cell(lx, ly, lz, hx, hy, hz, px, py, pz, GRID_X, GRID_Y, GRID_Z)
-            seeking = live & ~_occupied(grid_ptr, cx, cy, cz, inside, live, GRID_Y, GRID_Z)
+            seeking = live & ~_occupied(grid_ptr, lx, ly, lz, hx, hy, hz, px, py, pz, live, GRID_X, GRID_Y, GRID_Z)
 
         h = _encode_into_first_layer(
             tables_ptr, table_start, (px - fx) / fsx, (py - fy) / fsy, (pz - fz) / fsz, live, levels_ptr, w_in, b_in,
