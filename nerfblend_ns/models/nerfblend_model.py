@@ -236,9 +236,7 @@ class NerfBlendModel(Model):
         if self._renders_fused(origins):
             return render_rays_fused(
                 self.field, tables, table_index, origins, directions, grid[0], self.occupancy_grid.aabbs[0],
-                self.render_step, self.config.near_plane, self.config.far_plane, self.config.alpha_threshold,
-                self.config.render_early_stop_eps, half_precision=self.config.render_half_precision,
-                coherent=in_tile_order,
+                coherent=in_tile_order, **self._fused_settings(),
             )
         ray_indices, t_starts, t_ends = march_rays(
             self.occupancy_grid, origins, directions, self.render_step, self.config.near_plane,
@@ -272,6 +270,18 @@ class NerfBlendModel(Model):
             self.config.render_fused and like.is_cuda and triton_available()
             and self.occupancy_grid.binaries.shape[0] == 1 and unsupported_reason(self.field) is None
         )
+
+    def _fused_settings(self) -> Dict[str, object]:
+        """The fused kernel's settings outside training: what `_render` launches it with, and so what a
+        captured frame has baked in (`_frame_graph_key`)."""
+        return {
+            "step_size": self.render_step,
+            "near_plane": self.config.near_plane,
+            "far_plane": self.config.far_plane,
+            "alpha_threshold": self.config.alpha_threshold,
+            "early_stop_eps": self.config.render_early_stop_eps,
+            "half_precision": self.config.render_half_precision,
+        }
 
     def _render_precision(self, like: Tensor) -> torch.autocast:
         return torch.autocast("cuda", dtype=torch.float16, enabled=self.config.render_half_precision and like.is_cuda)
@@ -409,14 +419,11 @@ class NerfBlendModel(Model):
     def _frame_graph_key(self, inputs: Tuple[Tensor, ...], order: Tensor, centres: Tensor) -> tuple:
         """What a captured frame depends on besides its inputs: the settings it was launched with and the
         addresses of the tensors it reads (tables, kernel weights, pixels, boxes)."""
-        half = self.config.render_half_precision
-        weights = current_kernel_weights(self.field, torch.float16 if half else torch.float32)
+        fused = self._fused_settings()
+        weights = current_kernel_weights(self.field, torch.float16 if fused["half_precision"] else torch.float32)
         encoding = self.field.encoding
         read = (encoding.tables, encoding.level_table, self.field.aabb, self.occupancy_grid.aabbs, order, centres)
-        settings = (
-            self.config.eval_num_rays_per_chunk, self.render_step, self.config.near_plane, self.config.far_plane,
-            self.config.alpha_threshold, self.config.render_early_stop_eps, half, encoding.implementation,
-        )
+        settings = (self.config.eval_num_rays_per_chunk, encoding.implementation, *fused.values())
         shapes = tuple(tuple(value.shape) for value in inputs)
         return (*settings, *shapes, *(value.data_ptr() for value in (*read, *weights)))
 

@@ -1,5 +1,6 @@
 """The model end to end on a toy scene: two frames that differ only by their coefficient."""
 
+import inspect
 from types import SimpleNamespace
 
 import pytest
@@ -13,6 +14,8 @@ from nerfstudio.models.base_model import Model
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig
 from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
+from nerfblend_ns.rendering.camera_rays import pinhole_parameters
+from nerfblend_ns.rendering.fused_rendering import render_rays_fused
 
 COLOURS = torch.tensor([[0.9, 0.1, 0.1], [0.1, 0.2, 0.9]])  # frame 0 red, frame 1 blue
 
@@ -176,6 +179,30 @@ def test_a_pinhole_camera_renders_fused_as_nerfstudios_rays_of_it_do():
         gap = (outputs[key] - reference[key]).abs().amax(dim=-1)  # [H, W]
         # The two ray generators round differently: a sample may land across a cell boundary.
         assert gap.mean() < 1e-4 and gap.gt(1e-3).float().mean() <= 0.01, key
+
+
+def test_a_captured_frame_is_keyed_on_every_setting_the_kernel_is_launched_with():
+    model = _random_disc_model()
+    camera = _camera_at_frame(1)
+    model.get_outputs_for_camera(camera)
+    (order, centres), = model._pixel_tiles.values()
+    intrinsics, camera_to_world = pinhole_parameters(camera)
+    inputs = (torch.zeros(1, 1), intrinsics, camera_to_world, model.occupancy_grid.binaries)
+    settings = model._fused_settings()
+    # The settings are the renderer's own keyword arguments, so a launch takes them all as they are.
+    inspect.signature(render_rays_fused).bind_partial(**settings)
+    changed = {
+        "render_step_scale": 3.0, "near_plane": 0.2, "far_plane": 9.0, "alpha_threshold": 0.5,
+        "render_early_stop_eps": 0.1, "render_half_precision": False, "eval_num_rays_per_chunk": 7,
+    }
+    keys = {model._frame_graph_key(inputs, order, centres)}
+    for option, value in changed.items():
+        setattr(model.config, option, value)
+        keys.add(model._frame_graph_key(inputs, order, centres))
+    assert len(keys) == 1 + len(changed)
+    assert model._fused_settings() != settings and set(model._fused_settings()) == set(settings)
+    model.field.encoding.implementation = "triton"
+    assert model._frame_graph_key(inputs, order, centres) not in keys
 
 
 @pytest.mark.gpu
