@@ -9,7 +9,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -34,6 +34,8 @@ class Checkpoint:
     """Mean of the protocol's metrics over the evaluated test frames."""
     train_metrics: Dict[str, float] = field(default_factory=dict)
     """The same over evaluated training frames (none: empty); the gap to `metrics` is what does not generalise."""
+    scores: Dict[str, Any] = field(default_factory=dict)
+    """What the run's own scorer measured at this checkpoint (none: empty)."""
 
 
 @dataclass
@@ -132,9 +134,11 @@ def train_with_checkpoints(
     max_steps: int,
     train_frame_indices: Sequence[int] = (),
     on_checkpoint: Optional[Callable[[TimedRun], None]] = None,
+    score_checkpoint: Optional[Callable[[Trainer], Dict[str, Any]]] = None,
 ) -> TimedRun:
     """Trains until the last checkpoint time (or max_steps) and evaluates at each checkpoint the given
-    test frames and training frames; `on_checkpoint` sees the run so far (to save partial results)."""
+    test frames and training frames, and calls `score_checkpoint` (untimed, its result kept as the
+    checkpoint's `scores`); `on_checkpoint` sees the run so far (to save partial results)."""
     run = TimedRun(method=trainer.config.method_name)
     datamanager = trainer.pipeline.datamanager
     pending = sorted(minutes)
@@ -154,10 +158,11 @@ def train_with_checkpoints(
             peak_gib = _training_peak_gib(peak_gib)
             metrics = evaluate_frames(trainer, datamanager.eval_dataset, frame_indices)
             train_metrics = evaluate_frames(trainer, datamanager.train_dataset, train_frame_indices) if train_frame_indices else {}
+            scores = score_checkpoint(trainer) if score_checkpoint is not None else {}
             if torch.cuda.is_available():
                 torch.cuda.reset_peak_memory_stats()
             run.checkpoints.append(
-                Checkpoint(trained_seconds / 60, step, trained_seconds / (step - 1), peak_gib, metrics, train_metrics)
+                Checkpoint(trained_seconds / 60, step, trained_seconds / (step - 1), peak_gib, metrics, train_metrics, scores)
             )
             train_psnr = f"  train psnr {train_metrics['psnr']:.4f}" if train_metrics else ""
             print(f"{trained_seconds / 60:6.2f} min  {step:6d} steps  " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()) + train_psnr, flush=True)

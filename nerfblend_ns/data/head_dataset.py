@@ -1,6 +1,6 @@
 """A nerfstudio dataset of head frames whose items carry the frame's head mask."""
 
-from typing import Dict
+from typing import Dict, Optional
 
 import cv2
 import numpy as np
@@ -53,6 +53,12 @@ class HeadDataset(InputDataset):
     def face_rects(self) -> Float[Tensor, "n 4"]:
         """Face boxes x0, y0, x1, y1 in pixels of the scaled images; NaN where missing."""
         return self.metadata["face_rects"] * self.scale_factor
+
+    @property
+    def face_ovals(self) -> Optional[Float[Tensor, "n 36 2"]]:
+        """Face-oval polygons (landmarks.npz, FACE_OVAL order) in pixels of the scaled images; None without landmarks."""
+        ovals = self.metadata.get("face_ovals")
+        return None if ovals is None else ovals * self.scale_factor
 
     @property
     def expressions(self) -> Float[Tensor, "n k"]:

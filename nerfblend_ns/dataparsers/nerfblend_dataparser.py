@@ -66,6 +66,7 @@ class NerfBlendDataParser(DataParser):
         train_expressions = np.stack([sequence.frames[i].expression for i in splits["train"]])  # [T, K]
         head_radius = self.config.head_radius or sequence.head_radius
         cameras = _cameras(frames, 1.0 / head_radius)
+        landmarks = sequence.landmarks
         return DataparserOutputs(
             image_filenames=[frame.image_path for frame in frames],
             cameras=cameras,
@@ -81,6 +82,8 @@ class NerfBlendDataParser(DataParser):
                 "mask_encoding": sequence.mask_encoding,
                 "mouth_rects": _rects([frame.mouth_rect for frame in frames]),
                 "face_rects": _rects([frame.face_rect for frame in frames]),
+                "face_ovals": None if landmarks is None else torch.from_numpy(landmarks.face_ovals()[splits[split]]).float(),
+                "landmark_kind": None if landmarks is None else landmarks.kind,
                 "frame_indices": torch.from_numpy(splits[split]).long(),
                 "background_filename": sequence.background_path,
             },

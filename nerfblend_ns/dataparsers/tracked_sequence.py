@@ -6,6 +6,7 @@ from typing import Dict, List, Literal, Optional, Tuple
 
 import numpy as np
 
+from nerfblend_ns.dataparsers.landmark_file import FrameLandmarks
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 
 Rect = Tuple[float, float, float, float]
@@ -53,6 +54,8 @@ class TrackedSequence:
     """Test-split size the layout's own release uses, if it has one."""
     predefined_splits: Optional[Dict[str, List[int]]] = None
     """Indices into `frames` of each split (train, val, test) where the data is published with its splits."""
+    landmarks: Optional[FrameLandmarks] = None
+    """Face landmarks of every frame, where the data has them (a workspace's landmarks.npz)."""
 
     @property
     def num_expressions(self) -> int:

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 from nerfblend_ns.dataparsers.json_io import load_json, require_key
+from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE, read_landmark_file
 from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, TrackedSequence
 from nerfblend_ns.dataparsers.value_checks import finite_array, optional_rect, positive_number, rigid_transform
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
@@ -54,14 +55,15 @@ def read_workspace(root: Path) -> TrackedSequence:
     raw_frames = require_key(meta, "frames", path, "the top level")
     if not isinstance(raw_frames, list) or not raw_frames:
         raise WorkspaceError(path, "'frames' must be a non-empty list")
-    frames = []
+    frames, file_paths = [], []
     for index, frame in enumerate(raw_frames):
         where = f"frame {index}"
         if not isinstance(frame, dict):
             raise WorkspaceError(path, f"{where} is not a json object")
+        file_paths.append(str(require_key(frame, "file_path", path, where)))
         frames.append(
             FrameRecord(
-                image_path=root / str(require_key(frame, "file_path", path, where)),
+                image_path=root / file_paths[-1],
                 mask_path=root / str(require_key(frame, "mask_path", path, where)),
                 camera_to_world=rigid_transform(
                     require_key(frame, "transform_matrix", path, where), path, f"{where} 'transform_matrix'"
@@ -72,8 +74,12 @@ def read_workspace(root: Path) -> TrackedSequence:
                 face_rect=optional_rect(frame.get("face_rect"), path, f"{where} 'face_rect'"),
             )
         )
+    # Optional: workspaces tracked before landmarks were kept still load, without them.
+    landmarks_path = root / LANDMARKS_FILE
+    landmarks = read_landmark_file(landmarks_path, file_paths) if landmarks_path.is_file() else None
     return TrackedSequence(
-        layout=LAYOUT_NAME, source=path, expression_names=list(names), frames=frames, head_radius=HEAD_RADIUS_M
+        layout=LAYOUT_NAME, source=path, expression_names=list(names), frames=frames, head_radius=HEAD_RADIUS_M,
+        landmarks=landmarks,
     )
 
 

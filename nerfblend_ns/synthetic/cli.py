@@ -15,9 +15,11 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.text import Text
 
+from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE, FrameLandmarks, write_landmark_file
 from nerfblend_ns.synthetic.procedural_head import (
     EXPRESSION_NAMES,
     PinholeCamera,
+    face_oval_points,
     face_points,
     mouth_points,
     render_head,
@@ -102,6 +104,14 @@ def _write_frame(out: Path, index: int, expression: np.ndarray, camera: PinholeC
     return frame
 
 
+def _face_oval(expression: np.ndarray, camera: PinholeCamera) -> np.ndarray:
+    """[FACE_OVAL_POINTS, 3] pixels of the face oval and depth relative to its mean, in pixels at that depth
+    (the scale of MediaPipe's relative z)."""
+    points = face_oval_points(expression)
+    depth = camera.depth(points)
+    return np.column_stack([camera.project(points), (depth - depth.mean()) * camera.fx / depth.mean()])
+
+
 def write_synthetic_workspace(config: SyntheticConfig, on_frame: Optional[Callable[[], None]] = None) -> Path:
     """Renders the clip into config.output_dir and returns the path of its transforms.json."""
     _check_request(config)
@@ -113,10 +123,12 @@ def write_synthetic_workspace(config: SyntheticConfig, on_frame: Optional[Callab
 
     clip = synthetic_clip(config.num_frames, config.seed)
     frames: List[Dict] = []
+    ovals: List[np.ndarray] = []
     intrinsics = PinholeCamera.square(config.resolution, np.eye(4))
     for index, (expression, pose) in enumerate(zip(clip.expressions, clip.camera_to_world)):
         frame = _write_frame(out, index, expression, replace(intrinsics, camera_to_world=pose))
         frames.append(frame)
+        ovals.append(_face_oval(expression, replace(intrinsics, camera_to_world=pose)))
         stale -= {frame["file_path"], frame["mask_path"]}
         if on_frame is not None:
             on_frame()
@@ -127,6 +139,10 @@ def write_synthetic_workspace(config: SyntheticConfig, on_frame: Optional[Callab
         "expression_names": list(EXPRESSION_NAMES),
         "frames": frames,
     }
+    # The oval is projected from the known geometry, so the face region needs no tracker and no mask.
+    write_landmark_file(
+        out / LANDMARKS_FILE, [frame["file_path"] for frame in frames], FrameLandmarks("face-oval", np.stack(ovals))
+    )
     transforms = out / TRANSFORMS_FILE
     transforms.write_text(json.dumps(meta, indent=2) + "\n")
     for name in stale:

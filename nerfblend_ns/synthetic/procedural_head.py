@@ -407,6 +407,20 @@ def face_points(expression: np.ndarray) -> np.ndarray:
     return points[np.isfinite(points[:, 2])]
 
 
+FACE_OVAL_POINTS = 36
+"""Points of the synthetic face oval, as many as MediaPipe's FACE_OVAL has."""
+
+
+def face_oval_points(expression: np.ndarray) -> np.ndarray:
+    """Points [FACE_OVAL_POINTS, 3] on the front of the face around its oval, from the top of the forehead
+    towards +x, in the head frame: the ellipse from brow to chin, inside the cheeks."""
+    layout = HeadLayout.of(expression)
+    chin, top = layout.jaw.centre[1] - 0.9 * layout.jaw.radii[1], layout.brow_height + 0.012
+    angle = 2 * np.pi * np.arange(FACE_OVAL_POINTS) / FACE_OVAL_POINTS
+    x, y = 0.055 * np.sin(angle), (top + chin) / 2 + (top - chin) / 2 * np.cos(angle)
+    return np.column_stack([x, y, layout.face_z(x, y)])
+
+
 @dataclass(frozen=True)
 class PinholeCamera(PinholeIntrinsics):
     """Pinhole camera with OpenGL axes; pixel (row, col) is the ray through (col + ½, row + ½)."""
@@ -431,6 +445,10 @@ class PinholeCamera(PinholeIntrinsics):
         local = (points - centre) @ rotation  # [M, 3]
         depth = -local[:, 2]
         return np.stack([self.cx + self.fx * local[:, 0] / depth, self.cy - self.fy * local[:, 1] / depth], 1)
+
+    def depth(self, points: np.ndarray) -> np.ndarray:
+        """Distance [M] of world points [M, 3] in front of the camera, along its viewing axis."""
+        return (self.camera_to_world[:3, 3] - points) @ self.camera_to_world[:3, 2]
 
     def pixel_rect(self, points: np.ndarray) -> Optional[Tuple[int, int, int, int]]:
         """[x0, y0, x1, y1] pixel box around the projections of points [M, 3], clipped; None if off-image."""

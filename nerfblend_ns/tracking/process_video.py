@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
 import cv2
 import numpy as np
 
+from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE, write_landmark_file
 from nerfblend_ns.tracking.atomic_files import write_json_atomically
 from nerfblend_ns.tracking.clip_assembly import assemble_clip
 from nerfblend_ns.tracking.contact_sheet import SheetFrame, sheet_positions, top_coefficient_lines, write_contact_sheet
@@ -31,7 +32,7 @@ from nerfblend_ns.tracking.run_report import clip_report, tracking_report
 from nerfblend_ns.tracking.selfie_segmenter import SelfieSegmenter
 from nerfblend_ns.tracking.smoothing import contiguous_runs
 from nerfblend_ns.tracking.video_frames import FrameSelection, VideoInfo, decode_frames, probe_video, select_frames
-from nerfblend_ns.tracking.workspace_writer import TrackedClip, transforms_document
+from nerfblend_ns.tracking.workspace_writer import TrackedClip, clip_landmarks, transforms_document
 
 TOOL_NAME = "nerfblend-process-video"
 Log = Callable[[str], None]
@@ -248,6 +249,11 @@ def process_video(
         "crop": run.crop.to_json(),
     }
     transforms = transforms_document(clip, intrinsics, run.info.fps, extra)
+    # Before transforms.json: a run cut short between the two leaves landmarks that the dataparser
+    # rejects by name against the earlier transforms.json, never a silent mismatch.
+    write_landmark_file(
+        config.output_dir / LANDMARKS_FILE, [frame["file_path"] for frame in transforms["frames"]], clip_landmarks(clip)
+    )
     write_json_atomically(config.output_dir / "transforms.json", transforms)
     _write_contact_sheet(config, clip)
     write_json_atomically(report_path, report)

@@ -1,10 +1,11 @@
-"""The workspace's transforms.json (docs/workspace-format.md) from a tracked clip, raw values kept alongside."""
+"""The workspace's transforms.json and landmarks.npz (docs/workspace-format.md) from a tracked clip, raw values kept alongside."""
 
 from dataclasses import dataclass
 from typing import Any, Dict, List
 
 import numpy as np
 
+from nerfblend_ns.dataparsers.landmark_file import FrameLandmarks
 from nerfblend_ns.tracking.expression_coefficients import ExpressionTable
 from nerfblend_ns.tracking.face_regions import face_rect, is_nonempty, mouth_rect
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
@@ -74,3 +75,8 @@ def transforms_document(
         **extra,
         "frames": frame_entries(clip, intrinsics.width, fps),
     }
+
+
+def clip_landmarks(clip: TrackedClip) -> FrameLandmarks:
+    """The 478 tracked landmarks of every frame, in the order of transforms.json's frames."""
+    return FrameLandmarks(kind="mediapipe-478", points=np.stack([record.landmarks for record in clip.records]))

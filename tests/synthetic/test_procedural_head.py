@@ -154,7 +154,7 @@ def test_same_seed_writes_identical_bytes(tmp_path: Path) -> None:
     for root, seed in zip(roots, (3, 3, 4)):
         write_synthetic_workspace(SyntheticConfig(root, num_frames=3, resolution=32, seed=seed))
     files = sorted(path.relative_to(roots[0]) for path in roots[0].rglob("*") if path.is_file())
-    assert len(files) == 8  # marker, transforms.json, 3 images, 3 masks
+    assert len(files) == 9  # marker, transforms.json, landmarks.npz, 3 images, 3 masks
     for name in files:
         assert (roots[0] / name).read_bytes() == (roots[1] / name).read_bytes()
     assert (roots[0] / "transforms.json").read_bytes() != (roots[2] / "transforms.json").read_bytes()

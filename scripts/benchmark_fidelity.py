@@ -1,0 +1,182 @@
+"""Fidelity of a method on several tracked workspaces after fixed minutes of training (docs/benchmarks.md).
+
+    python scripts/benchmark_fidelity.py --data WS [WS ...] --minutes 1 2 --output-dir DIR [--method nerfblend] [--override KEY VALUE]...
+    python scripts/benchmark_fidelity.py --compare A/fidelity.json B/fidelity.json
+
+Per workspace: trains for the given minutes of wall time (evaluations excluded) and at each checkpoint
+scores the test split (every --test-stride-th frame) and a fixed set of training frames: full-frame
+PSNR/SSIM/LPIPS/L1/MSE under the README's protocol, PSNR/SSIM/LPIPS inside the face region (the face
+oval of the frame's landmarks, which no head mask shapes), the per-frame PSNR with its median, 10th
+percentile and minimum, the test − training gap, steps/s and rendering frames/s at 512². Writes
+DIR/fidelity.json (rewritten at every checkpoint, so a run cut short keeps what it measured), a
+picture per workspace of its 3 worst and 3 median test frames (ground truth | prediction | error), and
+prints a table. --compare prints B − A per workspace, checkpoint and score.
+"""
+
+import argparse
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Dict, List
+
+from nerfstudio.plugins.registry import discover_methods
+
+from nerfblend_ns.benchmarks.error_picture import error_rows
+from nerfblend_ns.benchmarks.fidelity_scores import (
+    Lpips,
+    face_region,
+    face_region_kind,
+    generalisation_gap,
+    score_frames,
+    summarize,
+    worst_and_median,
+)
+from nerfblend_ns.benchmarks.fidelity_tables import comparison_table, run_table
+from nerfblend_ns.benchmarks.frame_grid import write_rgb_png
+from nerfblend_ns.benchmarks.render_speed import measure_render, square_cameras
+from nerfblend_ns.benchmarks.run_info import device_name, git_dirty, git_revision
+from nerfblend_ns.benchmarks.test_frame_renders import evenly_spaced, render_test_frames
+from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, parse_overrides, train_with_checkpoints
+from nerfblend_ns.benchmarks.variant_runs import release_device_memory
+from nerfblend_ns.dataparsers.layouts import read_sequence
+from nerfblend_ns.perceptual import load_lpips_vgg
+
+RESULT_FILE = "fidelity.json"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--data", type=Path, nargs="+", help="tracked workspaces, benchmarked one after the other")
+    action.add_argument("--compare", type=Path, nargs=2, metavar=("A", "B"), help="two fidelity.json files: print B − A")
+    parser.add_argument("--minutes", type=float, nargs="+", default=[1, 2], help="checkpoint times (minutes of training)")
+    parser.add_argument("--output-dir", type=Path, default=Path("outputs/fidelity"), help="where fidelity.json and the pictures go")
+    parser.add_argument("--method", default="nerfblend", help="registered method name (nerfblend-small for a CPU run)")
+    parser.add_argument("--override", nargs=2, action="append", default=[], metavar=("DOTTED.NAME", "VALUE"),
+                        help="config override, e.g. pipeline.model.losses.patch_stage_start 3000")
+    parser.add_argument("--max-steps", type=int, default=10**7, help="stop a workspace's training after this many steps")
+    parser.add_argument("--test-stride", type=int, default=1, help="score every n-th test frame (1: all)")
+    parser.add_argument("--train-frames", type=int, default=16, help="training frames, evenly spaced, scored at each checkpoint")
+    parser.add_argument("--picture-frames", type=int, default=3, help="worst and as many median test frames in the picture")
+    parser.add_argument("--render-frames", type=int, default=8, help="test cameras rendered to time the model (0: none)")
+    parser.add_argument("--render-size", type=int, default=512, help="width and height of the timed frames")
+    parser.add_argument("--runs-dir", type=Path, default=None, help="where the trainers write (default: output-dir/runs)")
+    args = parser.parse_args()
+    if args.test_stride < 1:
+        parser.error("--test-stride must be at least 1")
+    return args
+
+
+def _write_json_atomically(path: Path, document: Dict[str, Any]) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(document, indent=1) + "\n")
+    os.replace(temporary, path)
+
+
+def _run_names(workspaces: List[Path]) -> List[str]:
+    """The workspaces' folder names, numbered where two share one."""
+    names = [path.resolve().name for path in workspaces]
+    return [name if names.count(name) == 1 else f"{name}-{position}" for position, name in enumerate(names)]
+
+
+def _benchmark_workspace(args: argparse.Namespace, data: Path, name: str, lpips: Lpips, document: Dict[str, Any]) -> None:
+    config = discover_methods()[0][args.method]
+    trainer = build_trainer(config, data, (args.runs_dir or args.output_dir / "runs") / name, document["overrides"])
+    datamanager, model = trainer.pipeline.datamanager, trainer.pipeline.model
+    lpips = None if lpips is None else lpips.to(model.device)
+    test, train = datamanager.eval_dataset, datamanager.train_dataset
+    test_indices = list(range(0, len(test), args.test_stride))
+    train_indices = evenly_spaced(len(train), args.train_frames)
+    render_cameras = square_cameras(test.cameras, evenly_spaced(len(test), args.render_frames), args.render_size) if args.render_frames else []
+    run: Dict[str, Any] = {
+        "name": name,
+        "data": str(data),
+        "face_region": face_region_kind(test),
+        "landmark_kind": test.metadata["landmark_kind"],
+        "frames": {"train": len(train), "test": len(test), "test_scored": len(test_indices), "train_scored": len(train_indices)},
+        "test_stride": args.test_stride,
+        "test_frame_files": [str(test.image_filenames[i]) for i in test_indices],
+        "train_frame_indices": train_indices,
+        "checkpoints": [],
+    }
+    document["runs"].append(run)
+    print(f"== {name}: {len(train)} training and {len(test)} test frames, face region {run['face_region']}", flush=True)
+
+    def score(_) -> Dict[str, Any]:
+        test_scores = summarize(score_frames(model, test, test_indices, lpips), per_frame=True)
+        train_scores = summarize(score_frames(model, train, train_indices, lpips), per_frame=False)
+        scores = {"test": test_scores, "train": train_scores, "gap": generalisation_gap(test_scores, train_scores)}
+        if render_cameras:
+            speed = measure_render(model, render_cameras, model.config.eval_num_rays_per_chunk)
+            scores.update(render_fps=speed.fps, render=asdict(speed))
+        return scores
+
+    def save(timed: TimedRun) -> None:
+        checkpoint = timed.checkpoints[-1]
+        run["checkpoints"].append({
+            "minutes": checkpoint.minutes,
+            "target_minutes": sorted(args.minutes)[len(timed.checkpoints) - 1],
+            "steps": checkpoint.steps,
+            "steps_per_s": 1.0 / checkpoint.seconds_per_step,
+            "peak_memory_gib": checkpoint.peak_memory_gib,
+            **checkpoint.scores,
+        })
+        _write_json_atomically(args.output_dir / RESULT_FILE, document)
+
+    train_with_checkpoints(trainer, args.minutes, [], args.max_steps, on_checkpoint=save, score_checkpoint=score)
+    if run["checkpoints"]:
+        _write_picture(args, trainer, run)
+
+
+def _write_picture(args: argparse.Namespace, trainer, run: Dict[str, Any]) -> None:
+    """The last checkpoint's worst and median test frames: ground truth | prediction | error heat map."""
+    test_scores = run["checkpoints"][-1]["test"]
+    psnrs = test_scores["per_frame_psnr"]
+    positions = worst_and_median(psnrs, args.picture_frames)
+    indices = [test_scores["frame_indices"][position] for position in positions]
+    ground_truths, predictions = render_test_frames(trainer, indices)
+    dataset = trainer.pipeline.datamanager.eval_dataset
+    labels = [
+        f"{'worst' if rank < args.picture_frames else 'median'}: test frame {index}, PSNR {psnrs[position]:.2f}"
+        for rank, (position, index) in enumerate(zip(positions, indices))
+    ]
+    regions = [face_region(dataset, index, *truth.shape[:2]) for index, truth in zip(indices, ground_truths)]
+    picture = args.output_dir / f"{run['name']}_frames.png"
+    write_rgb_png(picture, error_rows(ground_truths, predictions, labels, regions))
+    run["picture"] = picture.name
+    run["picture_frame_indices"] = indices
+
+
+def main() -> None:
+    args = parse_args()
+    if args.compare:
+        before, after = (json.loads(path.read_text()) for path in args.compare)
+        print(f"A = {args.compare[0]}\nB = {args.compare[1]}")
+        print(comparison_table(before, after))
+        return
+    # Every workspace is read before any training, so a broken one fails at once, naming its file.
+    for data in args.data:
+        read_sequence(data, "auto")
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    lpips, lpips_status = load_lpips_vgg(required=False)
+    document: Dict[str, Any] = {
+        "method": args.method,
+        "minutes": sorted(args.minutes),
+        "overrides": parse_overrides(args.override),
+        "device": device_name(),
+        "git_revision": git_revision(),
+        "git_dirty": git_dirty(),
+        "lpips": lpips_status,
+        "runs": [],
+    }
+    for data, name in zip(args.data, _run_names(args.data)):
+        _benchmark_workspace(args, data, name, lpips, document)
+        _write_json_atomically(args.output_dir / RESULT_FILE, document)
+        release_device_memory()
+        print(run_table({"runs": document["runs"][-1:]}), flush=True)
+    print(f"\n{run_table(document)}\nwrote {args.output_dir / RESULT_FILE}")
+
+
+if __name__ == "__main__":
+    main()
