@@ -40,6 +40,7 @@ from nerfblend_ns.benchmarks.test_frame_renders import evenly_spaced, render_tes
 from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, parse_overrides, train_with_checkpoints
 from nerfblend_ns.benchmarks.variant_runs import release_device_memory
 from nerfblend_ns.dataparsers.layouts import read_sequence
+from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 from nerfblend_ns.perceptual import load_lpips_vgg
 
 RESULT_FILE = "fidelity.json"
@@ -123,6 +124,10 @@ def _benchmark_workspace(args: argparse.Namespace, data: Path, name: str, lpips:
             **checkpoint.scores,
         })
         _write_json_atomically(args.output_dir / RESULT_FILE, document)
+        face = checkpoint.scores["test"]["face"].get("psnr")
+        print(f"{name}: {checkpoint.minutes:.2f} min, {checkpoint.steps} steps: test PSNR {checkpoint.scores['test']['full']['psnr']:.2f}"
+              + (f", face {face:.2f}" if face is not None else "")
+              + f", training frames {checkpoint.scores['train']['full']['psnr']:.2f}", flush=True)
 
     train_with_checkpoints(trainer, args.minutes, [], args.max_steps, on_checkpoint=save, score_checkpoint=score)
     if run["checkpoints"]:
@@ -157,7 +162,10 @@ def main() -> None:
         return
     # Every workspace is read before any training, so a broken one fails at once, naming its file.
     for data in args.data:
-        read_sequence(data, "auto")
+        try:
+            read_sequence(data, "auto")
+        except WorkspaceError as error:
+            raise SystemExit(f"error: {error}") from None
     args.output_dir.mkdir(parents=True, exist_ok=True)
     lpips, lpips_status = load_lpips_vgg(required=False)
     document: Dict[str, Any] = {

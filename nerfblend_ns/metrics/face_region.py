@@ -13,7 +13,6 @@ face pixels, never make the region easier (docs/benchmarks.md).
 
 from typing import Callable, Dict, Optional, Sequence
 
-import cv2
 import numpy as np
 import torch
 from jaxtyping import Bool, Float
@@ -23,17 +22,22 @@ from torchmetrics.functional import structural_similarity_index_measure
 LPIPS_MIN_SIZE = 32
 """Smallest side of the crop LPIPS sees: VGG's pooling leaves too few features of a smaller one."""
 
-_SUBPIXEL_BITS = 4
-"""Fractional bits of the polygon vertices handed to OpenCV."""
-
-
 def polygon_region(polygon: Float[np.ndarray, "p 2"], height: int, width: int) -> Bool[np.ndarray, "h w"]:
-    """Pixels whose centre lies inside the polygon (pixel coordinates, origin at the top-left image corner)."""
-    # OpenCV puts pixel centres at integer coordinates; the landmarks put them at half-integers.
-    vertices = np.round((np.asarray(polygon, dtype=np.float64) - 0.5) * (1 << _SUBPIXEL_BITS)).astype(np.int32)
-    region = np.zeros((height, width), np.uint8)
-    cv2.fillPoly(region, [vertices], 1, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
-    return region.astype(bool)
+    """Pixels whose centre lies inside the polygon (pixel coordinates, origin at the top-left image corner;
+    even-odd rule). Exact where OpenCV's fillPoly would also take pixels the edges only touch."""
+    vertices = np.asarray(polygon, dtype=np.float64)  # [P, 2]
+    start, end = vertices, np.roll(vertices, -1, axis=0)
+    cols, rows = np.arange(width) + 0.5, np.arange(height) + 0.5
+    inside = np.zeros((height, width), bool)
+    for (x0, y0), (x1, y1) in zip(start, end):
+        # Rows whose centre line this edge crosses (half-open, so a shared vertex counts once) ...
+        crossed = (rows >= min(y0, y1)) & (rows < max(y0, y1))
+        if not crossed.any():
+            continue
+        x_cross = x0 + (rows[crossed] - y0) * (x1 - x0) / (y1 - y0)  # [R]
+        # ... flip the pixels of those rows left of the crossing.
+        inside[crossed] ^= cols[None, :] < x_cross[:, None]
+    return inside
 
 
 def ellipse_region(rect: Sequence[float], height: int, width: int) -> Bool[np.ndarray, "h w"]:
