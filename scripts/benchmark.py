@@ -8,7 +8,7 @@ that fails or runs out of time leaves the others' results).
 (b)-(d) train the method from scratch for --warmup-steps first, so that the occupancy grid and
 the samples per ray look like training's, then measure every implementation on that state.
 --profile-steps adds the profiler's table of the costliest operators of training and rendering
-(next to the JSON, .profile.txt). Quality against training time is scripts/benchmark_training.py's job.
+(next to the JSON, .profile.txt). Quality against training time is scripts/benchmark_fidelity.py's job.
 """
 
 import argparse

@@ -9,6 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
+from nerfblend_ns.dataparsers.workspace_layout import read_workspace
+from nerfblend_ns.metrics.face_region import polygon_region
 from nerfblend_ns.synthetic import SyntheticConfig, write_synthetic_workspace
 from nerfblend_ns.synthetic.cli import entrypoint
 from nerfblend_ns.synthetic.procedural_head import (
@@ -16,7 +18,9 @@ from nerfblend_ns.synthetic.procedural_head import (
     EXPRESSION_NAMES,
     IRIS_CENTRES,
     NOSE_TIP,
+    FACE_OVAL_POINTS,
     PinholeCamera,
+    face_oval_points,
     face_points,
     mouth_points,
     orbit_pose,
@@ -80,6 +84,29 @@ def test_rects_bound_the_projected_mouth_and_face(workspace: Path) -> None:
             np.testing.assert_allclose(frame[key], expected, atol=1)
         assert frame["face_rect"][0] <= frame["mouth_rect"][0] < frame["mouth_rect"][2] <= frame["face_rect"][2]
         assert frame["face_rect"][1] <= frame["mouth_rect"][1] < frame["mouth_rect"][3] <= frame["face_rect"][3]
+
+
+def test_face_oval_lies_on_the_face_for_every_expression() -> None:
+    corners = np.array(np.meshgrid(*[[0.0, 1.0]] * len(EXPRESSION_NAMES))).reshape(len(EXPRESSION_NAMES), -1).T
+    for expression in corners:
+        oval = face_oval_points(expression)
+        assert oval.shape == (FACE_OVAL_POINTS, 3) and np.isfinite(oval).all()
+        assert oval[0, 0] == 0.0 and oval[0, 1] == oval[:, 1].max()  # starts at the top, on the midline
+
+
+def test_landmark_file_holds_each_frames_projected_oval_inside_mask_and_face_rect(workspace: Path) -> None:
+    landmarks = read_workspace(workspace).landmarks
+    assert landmarks.kind == "face-oval"
+    for position, (meta, frame, _, mask) in enumerate(_frames(workspace)):
+        pose, expression = np.array(frame["transform_matrix"]), np.array(frame["expression"])
+        expected = np.array([_project(meta, pose, point) for point in face_oval_points(expression)])  # [36, 2]
+        oval = landmarks.face_ovals()[position]
+        np.testing.assert_allclose(oval, expected, atol=1e-4)
+        region = polygon_region(oval, meta["h"], meta["w"])
+        x0, y0, x1, y1 = frame["face_rect"]
+        rows, cols = np.nonzero(region)
+        assert region.sum() > 0.1 * mask.sum() and mask[region].mean() > 0.98
+        assert x0 <= cols.min() and cols.max() < x1 and y0 <= rows.min() and rows.max() < y1
 
 
 def test_opening_the_jaw_darkens_the_mouth() -> None:

@@ -14,6 +14,7 @@ import pytest
 
 pytest.importorskip("mediapipe")
 
+from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE, read_landmark_file  # noqa: E402
 from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig  # noqa: E402
 from nerfblend_ns.tracking import face_tracker  # noqa: E402
 from nerfblend_ns.tracking.errors import TrackingError  # noqa: E402
@@ -91,6 +92,13 @@ def test_clip_becomes_a_workspace_the_dataparser_reads(tracked):
     assert int(train.cameras.width[0]) == RESOLUTION
     sheet = cv2.imread(str(workspace / "contact_sheet.png"))
     assert sheet is not None and sheet.shape[1] > sheet.shape[0] > 0
+    landmarks = read_landmark_file(workspace / LANDMARKS_FILE, [frame["file_path"] for frame in meta["frames"]])
+    assert landmarks.kind == "mediapipe-478" and landmarks.points.shape == (CLIP_FRAMES, 478, 3)
+    for oval, frame in zip(landmarks.face_ovals(), meta["frames"]):
+        x0, y0, x1, y1 = frame["face_rect"]  # the box of all 478 landmarks (to 0.01 px) holds the oval
+        assert (oval >= [x0 - 0.01, y0 - 0.01]).all() and (oval <= [x1 + 0.01, y1 + 0.01]).all() and x1 - x0 > RESOLUTION / 8
+    ovals = NerfBlendDataParserConfig(data=workspace).setup().get_dataparser_outputs("test").metadata["face_ovals"]
+    assert ovals.shape == (len(test.image_filenames), 36, 2)
     saved = json.loads((workspace / "tracking_report.json").read_text())
     assert saved["tracked_fraction"] == 1.0
 
