@@ -11,8 +11,10 @@ from typing import Dict, Sequence, Tuple
 from jaxtyping import Float
 from torch import Tensor
 
+from nerfblend_ns.input_errors import InputError
 
-class EditError(ValueError):
+
+class EditError(InputError, ValueError):
     """An edit that does not parse or names no coefficient."""
 
 

@@ -14,10 +14,12 @@ from nerfstudio.pipelines.base_pipeline import Pipeline
 from nerfstudio.plugins.registry import discover_methods
 from nerfstudio.utils.eval_utils import eval_setup
 
+from nerfblend_ns.input_errors import InputError
 from nerfblend_ns.models.nerfblend_model import NerfBlendModel, NerfBlendModelConfig
+from nerfblend_ns.run_config_yaml import UnsafeConfigError, load_run_config
 
 
-class AvatarError(Exception):
+class AvatarError(InputError):
     """A request the avatar commands refuse; the message says why and what to do."""
 
 
@@ -44,8 +46,10 @@ def read_run_config(config_path: Path) -> TrainerConfig:
     if not config_path.is_file():
         raise AvatarError(f"{config_path}: no such file; pass the config.yml that ns-train wrote into the run folder")
     try:
-        config = yaml.load(config_path.read_text(), Loader=yaml.Loader)
-    except (yaml.YAMLError, AttributeError, ImportError, TypeError) as error:
+        config = load_run_config(config_path)
+    except UnsafeConfigError as error:
+        raise AvatarError(f"{config_path}: {error}; nothing in it was run") from None
+    except (yaml.YAMLError, AttributeError, ImportError, TypeError, UnicodeDecodeError) as error:
         raise AvatarError(f"{config_path}: not a readable nerfstudio config ({error})") from None
     if not isinstance(config, TrainerConfig):
         raise AvatarError(f"{config_path}: not a nerfstudio run config (it holds a {type(config).__name__})")

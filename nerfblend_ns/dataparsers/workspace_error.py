@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+from nerfblend_ns.input_errors import InputError
 
-class WorkspaceError(ValueError):
+
+class WorkspaceError(InputError, ValueError):
     """A workspace file is missing, unreadable or inconsistent; the message names the file."""
 
     def __init__(self, path: Path, problem: str):

@@ -1,0 +1,37 @@
+"""Errors the user can fix (a bad file, setting or request), and how they reach the user: one line.
+
+Our commands print them through `report`; inside nerfstudio's `ns-*` commands, which import this
+plugin before they train, evaluate or view, `report_uncaught_input_errors` makes an uncaught one a
+red line naming the file and the fix instead of a traceback of nerfstudio's internals.
+"""
+
+import sys
+from types import TracebackType
+from typing import Optional, Type
+
+from rich.console import Console
+from rich.text import Text
+
+EXIT_STATUS = 2
+"""Exit status of our commands stopped by an input error (a usage error, as argument parsers use)."""
+
+
+class InputError(Exception):
+    """A problem with the user's files or settings; the message names it and says what to do."""
+
+
+def report(error: BaseException) -> None:
+    Console(stderr=True, soft_wrap=True).print(Text(f"error: {error}", style="red"))
+
+
+def report_uncaught_input_errors() -> None:
+    """Installs a `sys.excepthook` that prints an uncaught `InputError` as one line, other errors as before."""
+    previous = sys.excepthook
+
+    def hook(kind: Type[BaseException], error: BaseException, traceback: Optional[TracebackType]) -> None:
+        if not isinstance(error, InputError):
+            previous(kind, error, traceback)
+            return
+        report(error)  # the interpreter then exits with status 1, as after a traceback
+
+    sys.excepthook = hook
