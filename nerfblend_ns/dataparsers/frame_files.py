@@ -19,6 +19,10 @@ DIFFERENCE_THRESHOLD = 30
 compression noise on a static background stays below it, skin and hair against a wall rise above."""
 CLEANUP_FRACTION = 1 / 64
 """Side of the morphological cleanup kernel as a fraction of the shorter image side."""
+JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"
+PNG_START, PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
+TRAILING_PADDING = b"\x00\xff\r\n "
+"""Bytes some writers leave after a JPEG's end-of-image marker."""
 
 
 def _header(path: Path) -> Tuple[Tuple[int, int], Tuple[str, ...]]:
@@ -60,17 +64,40 @@ def read_head_mask(path: Path, encoding: MaskEncoding, background: Optional[Path
 
 def read_rgb(path: Path) -> np.ndarray:
     """uint8 RGB image [H, W, 3]."""
-    pixels = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if pixels is None:
-        raise WorkspaceError(path, "unreadable image" if path.is_file() else "image file not found")
-    return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(_decode_whole(path, cv2.IMREAD_COLOR, "image"), cv2.COLOR_BGR2RGB)
 
 
 def _read_mask_pixels(path: Path, flags: int) -> np.ndarray:
-    pixels = cv2.imread(str(path), flags)
+    return _decode_whole(path, flags, "mask image")
+
+
+def _decode_whole(path: Path, flags: int, what: str) -> np.ndarray:
+    """The decoded file, refused if it is cut short.
+
+    OpenCV (and PIL) decode a truncated JPEG without an error, the missing rows flat grey, so a file
+    that does not end where its format ends is refused before decoding; the check reads only bytes the
+    decoder reads anyway.
+    """
+    if not path.is_file():
+        raise WorkspaceError(path, f"{what} file not found")
+    data = path.read_bytes()
+    if _is_truncated(data):
+        raise WorkspaceError(
+            path, f"truncated {what}: the file ends before its format's end marker (an interrupted copy or write); "
+            "copy or extract it again"
+        )
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if pixels is None:
-        raise WorkspaceError(path, "unreadable mask image")
+        raise WorkspaceError(path, f"unreadable {what}")
     return pixels
+
+
+def _is_truncated(data: bytes) -> bool:
+    if data.startswith(JPEG_START):
+        return not data.rstrip(TRAILING_PADDING).endswith(JPEG_END)
+    if data.startswith(PNG_START):
+        return not data.endswith(PNG_END)
+    return False  # other formats: their decoder's own checks
 
 
 def _above_half(channel: np.ndarray) -> np.ndarray:

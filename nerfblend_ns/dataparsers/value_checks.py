@@ -10,6 +10,11 @@ from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 
 RIGIDITY_TOLERANCE = 1e-3
 """Largest accepted deviation of RᵀR from the identity (tracked poses are stored as text floats)."""
+COEFFICIENT_BOUND = 1e3
+"""Largest accepted |expression coefficient|. MediaPipe's blendshape scores lie in [0, 1]; FLAME,
+Face2Face and FaceWarehouse coefficients of tracked faces are a few units. A thousand leaves any
+tracker's scale room (or a rescaled one) while refusing the overflows and sentinel values (1e30,
+-9999) that would otherwise become a coefficient's training range and flatten every other frame's."""
 
 
 def finite_array(value: Any, shape: tuple, path: Path, where: str) -> np.ndarray:
@@ -52,3 +57,15 @@ def positive_number(value: Any, path: Path, where: str) -> float:
     if number <= 0:
         raise WorkspaceError(path, f"{where} must be positive, got {number}")
     return number
+
+
+def plausible_coefficients(expression: np.ndarray, path: Path, where: str) -> np.ndarray:
+    """`expression` [K], refused where a coefficient lies beyond ±COEFFICIENT_BOUND."""
+    beyond = np.flatnonzero(np.abs(expression) > COEFFICIENT_BOUND)
+    if beyond.size:
+        index = int(beyond[0])
+        raise WorkspaceError(
+            path, f"{where} expression coefficient {index} is {expression[index]:.6g}, beyond ±{COEFFICIENT_BOUND:g} "
+            f"(tracked coefficients are a few units at most); fix or drop this frame",
+        )
+    return expression

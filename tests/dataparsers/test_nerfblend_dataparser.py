@@ -78,6 +78,17 @@ def _digest(root: Path) -> str:
 
 BAD_INPUTS = {
     "missing image": (lambda root, meta: (root / "images" / "00002.png").unlink(), "00002.png", "not found"),
+    "overflowing coefficient": (
+        lambda root, meta: meta["frames"][14]["expression"].__setitem__(1, 1e30), "transforms.json",
+        "frame 14 (00014.png) expression coefficient 1 is 1e+30, beyond ±1000",
+    ),
+    "sentinel coefficient": (
+        lambda root, meta: meta["frames"][3]["expression"].__setitem__(0, -9999), "transforms.json", "frame 3",
+    ),
+    "truncated mask": (
+        lambda root, meta: (root / "masks" / "00005.png").write_bytes((root / "masks" / "00005.png").read_bytes()[:-30]),
+        "00005.png", "truncated mask image",
+    ),
     "missing mask": (lambda root, meta: (root / "masks" / "00003.png").unlink(), "00003.png", "not found"),
     "unreadable image": (lambda root, meta: (root / "images" / "00001.png").write_bytes(b"not a png"), "00001.png", "unreadable"),
     "unreadable mask": (lambda root, meta: (root / "masks" / "00001.png").write_bytes(b"junk"), "00001.png", "unreadable"),
