@@ -1,9 +1,14 @@
 """Tracking a raw video into a nerfblend workspace: the steps of a run, in order.
 
 Nothing is written before every check has passed (video decodes, output folder may be used, model
-files found, a face is visible). Per-frame results are cached in the workspace as they are made, so
-an interrupted run resumes; smoothing, the coefficient choice and the summary files are recomputed
-from the cache on every run.
+files found, a face is visible), and a run holds a lock on its output folder throughout. Per-frame
+results are cached in the workspace as they are made, so an interrupted run resumes; smoothing, the
+coefficient choice and the summary files are recomputed from the cache on every run.
+
+MediaPipe's video mode follows the face from each frame to the next, so a frame's result depends on
+the frames tracked before it. The tracker therefore starts afresh every TRACKING_SEGMENT frames, in
+every run, and a resumed run re-tracks each segment it did not finish from the segment's start: its
+workspace is bit for bit the one an uninterrupted run writes.
 """
 
 import time
@@ -21,12 +26,13 @@ from nerfblend_ns.tracking.contact_sheet import SheetFrame, sheet_positions, top
 from nerfblend_ns.tracking.errors import TrackingError
 from nerfblend_ns.tracking.face_regions import mouth_rect
 from nerfblend_ns.tracking.face_tracker import FaceTracker
-from nerfblend_ns.tracking.frame_tracking import FrameSettings, FrameTracker
+from nerfblend_ns.tracking.frame_tracking import FrameSettings, FrameTracker, image_file_name, mask_file_name
 from nerfblend_ns.tracking.head_crop import SquareCrop, plan_clip_crop
 from nerfblend_ns.tracking.head_pose import mediapipe_intrinsics
 from nerfblend_ns.tracking.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model
-from nerfblend_ns.tracking.output_guard import OWN_OUTPUTS, plan_output
-from nerfblend_ns.tracking.resume_cache import FrameRecord, TrackCache, VideoFingerprint
+from nerfblend_ns.tracking.output_guard import own_output_names, plan_output
+from nerfblend_ns.tracking.output_lock import HOLDER_FILE, OutputLock
+from nerfblend_ns.tracking.resume_cache import CACHE_FOLDER, FrameRecord, TrackCache, VideoFingerprint
 from nerfblend_ns.tracking.run_config import ProcessVideoConfig, cache_settings, check_options
 from nerfblend_ns.tracking.run_report import clip_report, tracking_report
 from nerfblend_ns.tracking.selfie_segmenter import SelfieSegmenter
@@ -35,6 +41,10 @@ from nerfblend_ns.tracking.video_frames import FrameSelection, VideoInfo, decode
 from nerfblend_ns.tracking.workspace_writer import TrackedClip, clip_landmarks, transforms_document
 
 TOOL_NAME = "nerfblend-process-video"
+TRACKING_SEGMENT = 50
+"""Selected frames the face tracker follows one to the next before starting afresh (2 s of a 25 fps
+video): the most a resumed run re-tracks, and a fresh face detection that often costs nothing visible
+after smoothing."""
 Log = Callable[[str], None]
 
 
@@ -104,6 +114,12 @@ def _plan_crop(
     return crop, names
 
 
+def _planned_files(config: ProcessVideoConfig, indices: np.ndarray) -> List[str]:
+    """Every file a run may write outside its cache folder."""
+    frames = [name for index in indices for name in (image_file_name(int(index), config.image_format), mask_file_name(int(index)))]
+    return frames + own_output_names()
+
+
 def _prepare(config: ProcessVideoConfig, log: Log) -> _Run:
     """Every check that can refuse the run, without writing to the output folder."""
     check_options(config)
@@ -114,7 +130,7 @@ def _prepare(config: ProcessVideoConfig, log: Log) -> _Run:
     indices = select_frames(info, selection)
     fingerprint = VideoFingerprint.of(config.video)
     settings = cache_settings(config)
-    plan = plan_output(config.output_dir, fingerprint, settings, config.overwrite)
+    plan = plan_output(config.output_dir, fingerprint, settings, config.overwrite, _planned_files(config, indices))
     models = _models(config, log)
     if plan.reusable is not None:  # the crop stays that of the workspace, so its cached frames stay valid
         crop, names = SquareCrop(**plan.reusable["crop"]), list(plan.reusable["blendshape_names"])
@@ -125,11 +141,19 @@ def _prepare(config: ProcessVideoConfig, log: Log) -> _Run:
     return _Run(info, indices, fingerprint, settings, models, crop, names, plan.discard_earlier)
 
 
-def _open_cache(config: ProcessVideoConfig, run: _Run, log: Log) -> TrackCache:
+def _open_cache(config: ProcessVideoConfig, run: _Run, lock: OutputLock, log: Log) -> TrackCache:
+    """The folder's cache, locked and made ready to write; the run's file names are claimed in its ledger."""
+    newly_made = not config.output_dir.exists()
     config.output_dir.mkdir(parents=True, exist_ok=True)
-    cache = TrackCache(config.output_dir)
+    if not lock.held:  # the folder did not exist when the run was planned
+        lock.acquire()
+        if not newly_made and any(config.output_dir.iterdir()):
+            raise TrackingError(f"{config.output_dir} was filled by another process while this run started; run again")
+    lock.record_holder()
+    cache = TrackCache(config.output_dir, log)
     if run.discard_earlier:
-        log(f"deleted {cache.discard(list(OWN_OUTPUTS))} cached frames of the earlier run")
+        log(f"deleted {cache.discard()} cached frames of the earlier run")
+    cache.written.claim(_planned_files(config, run.indices))
     cache.write_manifest(
         {
             "tool": TOOL_NAME,
@@ -143,16 +167,25 @@ def _open_cache(config: ProcessVideoConfig, run: _Run, log: Log) -> TrackCache:
 
 
 def _usable_cached_records(cache: TrackCache, indices: np.ndarray) -> Dict[int, FrameRecord]:
-    """Cached records of the selected frames that can be used as they are: readable, their files present."""
+    """Cached records of the selected frames that can be used as they are, by whole tracking segments.
+
+    A record is usable when it is readable and its files are present; a segment with any frame not
+    usable is tracked again whole, from its start, as an uninterrupted run tracked it.
+    """
     usable = {}
-    for index in indices:
-        record = cache.load(int(index))
-        files_present = record is not None and (
-            not record.tracked
-            or all((cache.output_dir / name).is_file() for name in (record.image_file, record.mask_file))
-        )
-        if files_present:
-            usable[int(index)] = record
+    for start in range(0, len(indices), TRACKING_SEGMENT):
+        segment = {}
+        for index in indices[start : start + TRACKING_SEGMENT]:
+            record = cache.load(int(index))
+            files_present = record is not None and (
+                not record.tracked
+                or all((cache.output_dir / name).is_file() for name in (record.image_file, record.mask_file))
+            )
+            if not files_present:
+                break
+            segment[int(index)] = record
+        else:
+            usable.update(segment)
     return usable
 
 
@@ -169,15 +202,22 @@ def _track_frames(
     )
     progress.start("tracking frames", len(missing))
     records: Dict[int, FrameRecord] = {}
-    with (
-        FaceTracker(run.models[FACE_LANDMARKER.file_name], video=True) as tracker,
-        SelfieSegmenter(run.models[SELFIE_SEGMENTER.file_name]) as segmenter,
-    ):
-        frame_tracker = FrameTracker(tracker, segmenter, run.crop, settings, config.output_dir)
-        for index, frame in decode_frames(run.info.path, missing):
-            records[index] = frame_tracker.track(index, frame, int(round(index * 1000.0 / run.info.fps)))
-            cache.save(records[index])
-            progress.advance()
+    segment_of = {int(index): position // TRACKING_SEGMENT for position, index in enumerate(run.indices)}
+    tracker, segment = None, -1
+    with SelfieSegmenter(run.models[SELFIE_SEGMENTER.file_name]) as segmenter:
+        try:
+            for index, frame in decode_frames(run.info.path, missing):
+                if segment_of[index] != segment:
+                    if tracker is not None:
+                        tracker.close()
+                    tracker, segment = FaceTracker(run.models[FACE_LANDMARKER.file_name], video=True), segment_of[index]
+                    frame_tracker = FrameTracker(tracker, segmenter, run.crop, settings, config.output_dir)
+                records[index] = frame_tracker.track(index, frame, int(round(index * 1000.0 / run.info.fps)))
+                cache.save(records[index])
+                progress.advance()
+        finally:
+            if tracker is not None:
+                tracker.close()
     for index in missing:
         if index not in records:  # the container promised more frames than the decoder gave
             records[index] = FrameRecord(index=index, failure="frame could not be decoded")
@@ -208,8 +248,18 @@ def process_video(
     config: ProcessVideoConfig, progress: Optional[ProgressReporter] = None, log: Log = lambda _: None
 ) -> Dict[str, Any]:
     """Tracks config.video into config.output_dir; returns the run's report (also written to tracking_report.json)."""
+    try:
+        with OutputLock(config.output_dir, config.output_dir / CACHE_FOLDER / HOLDER_FILE) as lock:
+            return _locked_run(config, lock, progress, log)
+    except PermissionError as error:
+        raise TrackingError(
+            f"{error.filename or config.output_dir}: permission denied; choose an --output-dir you can write to"
+        ) from None
+
+
+def _locked_run(config: ProcessVideoConfig, lock: OutputLock, progress: Optional[ProgressReporter], log: Log) -> Dict[str, Any]:
     run = _prepare(config, log)
-    cache = _open_cache(config, run, log)
+    cache = _open_cache(config, run, lock, log)
     records = _usable_cached_records(cache, run.indices)
     missing = [int(index) for index in run.indices if int(index) not in records]
     start = time.perf_counter()

@@ -3,26 +3,29 @@
 `.nerfblend-track/manifest.json` names the source video (path, size, mtime, sha256 of its first MiB),
 the settings that shape per-frame results, and the crop; `.nerfblend-track/frames/<index>.npz` holds one
 video frame's result. A frame's image and mask are written before its record, and the record is renamed
-into place whole, so a record on disk always describes complete files.
+into place whole, so a record on disk always describes complete files. A cache file that cannot be
+read (a damaged disk, a copy cut short) is renamed aside with a `.damaged` suffix, never deleted, and
+its frame is tracked again.
 """
 
 import hashlib
 import json
 import os
-import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
 from nerfblend_ns.tracking.atomic_files import write_json_atomically
+from nerfblend_ns.tracking.written_files import WrittenFiles
 
 CACHE_FOLDER = ".nerfblend-track"
 MANIFEST_FILE = "manifest.json"
+LEDGER_FILE = "written.txt"
+DAMAGED_SUFFIX = ".damaged"
 HEAD_BYTES = 1 << 20
-FRAME_FILE = re.compile(r"(images/\d{6}\.(jpg|png)|masks/\d{6}\.png)")
-"""The only names a record may give its files: deleting them can never reach a file this tool did not write."""
 
 
 @dataclass(frozen=True)
@@ -65,21 +68,38 @@ class FrameRecord:
         return not self.failure
 
 
+def set_aside(path: Path) -> Path:
+    """Renames a damaged file next to itself under a free `.damaged` name; returns the new path."""
+    target = path.with_name(path.name + DAMAGED_SUFFIX)
+    number = 1
+    while target.exists():
+        number += 1
+        target = path.with_name(f"{path.name}{DAMAGED_SUFFIX}{number}")
+    os.replace(path, target)
+    return target
+
+
 class TrackCache:
-    def __init__(self, output_dir: Path):
+    def __init__(self, output_dir: Path, log: Callable[[str], None] = lambda _: None):
         self.output_dir = output_dir
         self.folder = output_dir / CACHE_FOLDER
         self.frames = self.folder / "frames"
+        self.manifest_path = self.folder / MANIFEST_FILE
+        self.written = WrittenFiles(output_dir, self.folder / LEDGER_FILE)
+        self._log = log
 
     def read_manifest(self) -> Optional[Dict[str, Any]]:
-        path = self.folder / MANIFEST_FILE
-        if not path.is_file():
+        """The manifest, or None where there is none or it is damaged (see `manifest_damaged`)."""
+        if not self.manifest_path.is_file():
             return None
         try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
+            manifest = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (ValueError, OSError):
             return None
         return manifest if isinstance(manifest, dict) else None
+
+    def manifest_damaged(self) -> bool:
+        return self.manifest_path.is_file() and self.read_manifest() is None
 
     def write_manifest(self, manifest: Dict[str, Any]) -> None:
         self.frames.mkdir(parents=True, exist_ok=True)
@@ -100,17 +120,22 @@ class TrackCache:
         try:
             with np.load(path) as data:
                 fields = {key: data[key] for key in data.files}
-        except (OSError, ValueError, EOFError):
+            arrays = {key: fields[key] for key in ("landmarks", "blendshapes", "face_to_camera") if key in fields}
+            record = FrameRecord(
+                index=index,
+                failure=str(fields["failure"]),
+                mask_coverage=float(fields["mask_coverage"]),
+                image_file=str(fields["image_file"]),
+                mask_file=str(fields["mask_file"]),
+                **arrays,
+            )
+            if record.tracked and not all(key in arrays for key in ("landmarks", "blendshapes", "face_to_camera")):
+                raise KeyError("a tracked frame without its arrays")
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
+            self._log(f"cache file {path} is damaged ({type(error).__name__}: {error}); set aside as {set_aside(path).name}, "
+                      f"frame {index} is tracked again")
             return None
-        arrays = {key: fields[key] for key in ("landmarks", "blendshapes", "face_to_camera") if key in fields}
-        return FrameRecord(
-            index=index,
-            failure=str(fields["failure"]),
-            mask_coverage=float(fields["mask_coverage"]),
-            image_file=str(fields["image_file"]),
-            mask_file=str(fields["mask_file"]),
-            **arrays,
-        )
+        return record
 
     def save(self, record: FrameRecord) -> None:
         fields = {
@@ -128,17 +153,16 @@ class TrackCache:
         np.savez(temporary, **fields)
         os.replace(temporary, path)
 
-    def discard(self, outputs: List[str]) -> int:
-        """Deletes every cached record, the frame files they name and the listed outputs; returns the record count."""
+    def discard(self) -> int:
+        """Deletes every cached record and every file this tool wrote into the folder; returns the record count.
+
+        A damaged manifest is set aside rather than deleted, like any damaged cache file.
+        """
         indices = self.cached_indices()
         for index in indices:
-            record = self.load(index)
-            if record is not None:
-                for name in (record.image_file, record.mask_file):
-                    if FRAME_FILE.fullmatch(name):
-                        (self.output_dir / name).unlink(missing_ok=True)
             self._record_path(index).unlink(missing_ok=True)
-        for name in outputs:
-            (self.output_dir / name).unlink(missing_ok=True)
-        (self.folder / MANIFEST_FILE).unlink(missing_ok=True)
+        self.written.delete_all()
+        if self.manifest_damaged():
+            self._log(f"cache manifest {self.manifest_path} is damaged; set aside as {set_aside(self.manifest_path).name}")
+        self.manifest_path.unlink(missing_ok=True)
         return len(indices)

@@ -1,7 +1,9 @@
 """End to end: a short clip of a shared test video becomes a workspace; resume, refusals and failures."""
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -21,7 +23,8 @@ from nerfblend_ns.tracking.errors import TrackingError  # noqa: E402
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics  # noqa: E402
 from nerfblend_ns.tracking.head_pose import pixel_rays  # noqa: E402
 from nerfblend_ns.tracking.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model  # noqa: E402
-from nerfblend_ns.tracking.process_video import process_video
+from nerfblend_ns.tracking import process_video as process_video_module  # noqa: E402
+from nerfblend_ns.tracking.process_video import process_video  # noqa: E402
 from nerfblend_ns.tracking.run_config import ProcessVideoConfig  # noqa: E402
 
 VIDEO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "videos" / "talking_512.mp4"
@@ -156,7 +159,8 @@ def test_interrupted_run_resumes_where_it_stopped(clip_dir: Path, tmp_path: Path
         process_video(config, progress=_InterruptAfter(5))
     assert not (tmp_path / "workspace" / "transforms.json").exists()
     report = process_video(config)
-    assert report["reused_cached_frames"] == 5 and report["newly_tracked_frames"] == CLIP_FRAMES - 5
+    # The 12 frames are one tracking segment, unfinished: it is tracked again from its start.
+    assert report["reused_cached_frames"] == 0 and report["newly_tracked_frames"] == CLIP_FRAMES
     assert report["tracked_frames"] == CLIP_FRAMES
 
 
@@ -249,3 +253,144 @@ def test_command_line_prints_the_error_without_a_traceback(tmp_path: Path):
     assert result.returncode == 2
     assert "video not found" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _workspace_files(workspace: Path) -> Dict[str, bytes]:
+    """What a resumed run must reproduce bit for bit: transforms.json, the frames and their masks."""
+    return {name: data for name, data in _snapshot(workspace).items() if name == "transforms.json" or name.startswith(("images/", "masks/"))}
+
+
+def test_interrupted_run_resumes_to_the_same_workspace(clip_dir: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(process_video_module, "TRACKING_SEGMENT", 5)
+    whole = tmp_path / "whole"
+    process_video(_config(clip_dir / "clip.mp4", whole))
+    config = _config(clip_dir / "clip.mp4", tmp_path / "resumed")
+    with pytest.raises(KeyboardInterrupt):
+        process_video(config, progress=_InterruptAfter(7))
+    report = process_video(config)
+    # Segment 0 (frames 0-4) is whole in the cache; segment 1 is tracked again from frame 5.
+    assert report["reused_cached_frames"] == 5 and report["newly_tracked_frames"] == CLIP_FRAMES - 5
+    assert _workspace_files(config.output_dir) == _workspace_files(whole)
+
+
+class _RunAgainInside:
+    """Starts a second run on the same folder while the first is tracking."""
+
+    def __init__(self, config: ProcessVideoConfig):
+        self.config, self.refusal = config, None
+
+    def start(self, stage: str, total: int) -> None:
+        pass
+
+    def advance(self) -> None:
+        if self.refusal is None:
+            with pytest.raises(TrackingError) as refusal:
+                process_video(self.config)
+            self.refusal = str(refusal.value)
+
+
+def test_a_second_run_on_a_folder_in_use_is_refused(clip_dir: Path, tmp_path: Path):
+    config = _config(clip_dir / "clip.mp4", tmp_path / "workspace")
+    second = _RunAgainInside(config)
+    report = process_video(config, progress=second)
+    assert f"{config.output_dir} is being written by another nerfblend-process-video run (process {os.getpid()}" in second.refusal
+    assert report["tracked_frames"] == CLIP_FRAMES
+
+
+def test_a_damaged_cache_file_is_named_set_aside_and_remade(tracked, tmp_path: Path):
+    workspace = tmp_path / "workspace"
+    shutil.copytree(tracked[0], workspace)
+    record = workspace / ".nerfblend-track" / "frames" / "000004.npz"
+    record.write_bytes(record.read_bytes()[:100])
+    clip = Path(json.loads((workspace / "tracking_report.json").read_text())["video"]["path"])
+    messages = []
+    process_video(_config(clip, workspace), log=messages.append)
+    assert any(str(record) in message and "set aside as 000004.npz.damaged" in message for message in messages)
+    assert len((record.parent / "000004.npz.damaged").read_bytes()) == 100 and record.is_file()
+    assert _workspace_files(workspace) == _workspace_files(tracked[0])
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_the_users_own_files_are_never_replaced(clip_dir: Path, tmp_path: Path, overwrite: bool):
+    folder = tmp_path / "mine"
+    (folder / "images").mkdir(parents=True)
+    (folder / "transforms.json").write_text('{"mine": true}')
+    (folder / "images" / "000000.jpg").write_bytes(b"my photo")
+    before = _snapshot(folder)
+    with pytest.raises(TrackingError, match="not empty" if not overwrite else "images/000000.jpg, transforms.json would be replaced"):
+        process_video(_config(clip_dir / "clip.mp4", folder, overwrite=overwrite))
+    assert _snapshot(folder) == before
+
+
+def test_overwrite_keeps_a_users_file_in_a_workspace_of_another_video(tracked, tmp_path: Path):
+    workspace = tmp_path / "workspace"
+    shutil.copytree(tracked[0], workspace)
+    (workspace / "images" / "000013.jpg").write_bytes(b"the user's frame")  # where the other clip's frame 13 goes
+    other = _write_clip(tmp_path / "other.mp4", 40, CLIP_FRAMES + 2)
+    before = _snapshot(workspace)
+    with pytest.raises(TrackingError, match="images/000013.jpg would be replaced"):
+        process_video(_config(other, workspace, overwrite=True))
+    assert _snapshot(workspace) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_output_folder_is_a_clear_error(clip_dir: Path, tmp_path: Path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(TrackingError, match="permission denied"):
+            process_video(_config(clip_dir / "clip.mp4", folder / "workspace"))
+    finally:
+        folder.chmod(0o700)
+
+
+def _command(video: Path, output_dir: Path) -> list:
+    return [sys.executable, "-m", "nerfblend_ns.scripts.process_video", "--video", str(video), "--output-dir",
+            str(output_dir), "--resolution", str(RESOLUTION), "--offline"]
+
+
+def _start_and_stop_after(command: list, frames_dir: Path, frames: int, stop: signal.Signals) -> None:
+    """Runs `command` until `frames` records are cached, then sends it `stop`."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while process.poll() is None and len(list(frames_dir.glob("*.npz"))) < frames:
+            time.sleep(0.02)
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        process.send_signal(stop)
+        process.wait(timeout=60)
+    finally:
+        process.kill()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_a_signalled_command_resumes_to_the_same_workspace(clip_dir: Path, tmp_path: Path, stop):
+    clip = _write_clip(tmp_path / "long.mp4", 0, 70)  # two tracking segments: 50 + 20 frames
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    subprocess.run(_command(clip, whole), check=True, capture_output=True, timeout=600)
+    _start_and_stop_after(_command(clip, resumed), resumed / ".nerfblend-track" / "frames", 58, stop)
+    assert not (resumed / "transforms.json").exists()
+    subprocess.run(_command(clip, resumed), check=True, capture_output=True, timeout=600)
+    report = json.loads((resumed / "tracking_report.json").read_text())
+    assert report["reused_cached_frames"] == 50 and report["newly_tracked_frames"] == 20
+    assert _workspace_files(resumed) == _workspace_files(whole)
+
+
+@pytest.mark.slow
+def test_two_concurrent_commands_on_one_folder(clip_dir: Path, tmp_path: Path):
+    clip = _write_clip(tmp_path / "long.mp4", 0, 60)
+    workspace = tmp_path / "workspace"
+    first = subprocess.Popen(_command(clip, workspace), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while first.poll() is None and not (workspace / ".nerfblend-track" / "lock_holder.json").exists():
+            time.sleep(0.02)
+        second = subprocess.run(_command(clip, workspace), capture_output=True, text=True, timeout=300)
+        assert first.poll() is None, "the first run ended before the second started"
+        message = " ".join(second.stderr.split())
+        assert second.returncode == 2 and f"{workspace} is being written by another" in message
+        assert f"process {first.pid} on" in message
+        assert first.wait(timeout=600) == 0
+    finally:
+        first.kill()
+    assert json.loads((workspace / "tracking_report.json").read_text())["tracked_frames"] == 60

@@ -1,0 +1,36 @@
+"""The ledger of a run's own files: the user's files are never claimed, replaced or deleted."""
+
+import pytest
+
+from nerfblend_ns.tracking.errors import TrackingError
+from nerfblend_ns.tracking.written_files import WrittenFiles
+
+
+def test_claims_survive_and_deletion_reaches_only_claimed_files(tmp_path):
+    ledger = tmp_path / ".cache" / "written.txt"
+    (tmp_path / "mine.txt").write_text("the user's")
+    written = WrittenFiles(tmp_path, ledger)
+    written.claim(["transforms.json", "images/000000.jpg"])
+    (tmp_path / "transforms.json").write_text("{}")
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "000000.jpg").write_bytes(b"jpg")
+    reread = WrittenFiles(tmp_path, ledger)
+    assert "transforms.json" in reread and "mine.txt" not in reread
+    assert reread.foreign(["mine.txt", "transforms.json", "absent.png"]) == ["mine.txt"]
+    assert reread.delete_all() == 2
+    assert (tmp_path / "mine.txt").read_text() == "the user's" and not (tmp_path / "transforms.json").exists()
+    assert not ledger.exists()
+
+
+def test_a_users_file_cannot_be_claimed(tmp_path):
+    (tmp_path / "transforms.json").write_text("the user's")
+    with pytest.raises(TrackingError, match="transforms.json was not written by this tool"):
+        WrittenFiles(tmp_path, tmp_path / "written.txt").claim(["masks/000001.png", "transforms.json"])
+    assert not (tmp_path / "written.txt").exists()
+
+
+def test_a_partial_last_line_grants_nothing(tmp_path):
+    ledger = tmp_path / "written.txt"
+    ledger.write_text("images/000000.jpg\ntransforms.js")  # killed mid-append
+    (tmp_path / "transforms.json").write_text("the user's")
+    assert WrittenFiles(tmp_path, ledger).foreign(["transforms.json", "images/000000.jpg"]) == ["transforms.json"]
