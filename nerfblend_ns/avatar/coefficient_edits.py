@@ -1,16 +1,20 @@
 """Expression edits given by coefficient name: set a value, scale by a factor, or animate over frames.
 
 Syntax: values `name=number`, factors `name=number`, ramps `name:start:end` (linear from start
-to end over the frames). A name may be edited once.
+to end over the frames). A name may be edited once. Numbers must be finite, and an edited coefficient
+must stay within ±COEFFICIENT_BOUND, the bound a workspace's coefficients keep.
 """
 
 import difflib
+import math
 from dataclasses import dataclass, field
 from typing import Dict, Sequence, Tuple
 
+import torch
 from jaxtyping import Float
 from torch import Tensor
 
+from nerfblend_ns.dataparsers.value_checks import COEFFICIENT_BOUND
 from nerfblend_ns.input_errors import InputError
 
 
@@ -25,6 +29,8 @@ class CoefficientEdits:
     values: Dict[int, float] = field(default_factory=dict)
     factors: Dict[int, float] = field(default_factory=dict)
     ramps: Dict[int, Tuple[float, float]] = field(default_factory=dict)
+    sources: Dict[int, str] = field(default_factory=dict)
+    """The edit, as the user wrote it, of each edited index (for error messages)."""
 
     def apply(self, expression: Float[Tensor, "k"], progress: float) -> Float[Tensor, "k"]:
         """The edited copy of `expression`; `progress` in [0, 1] is how far the animations are."""
@@ -35,6 +41,13 @@ class CoefficientEdits:
             edited[index] = value
         for index, (start, end) in self.ramps.items():
             edited[index] = start + (end - start) * progress
+        beyond = (~torch.isfinite(edited) | (edited.abs() > COEFFICIENT_BOUND)).nonzero().flatten().tolist()
+        if beyond:
+            index = beyond[0]
+            raise EditError(
+                f"'{self.sources.get(index, index)}' makes the coefficient {edited[index].item():.3g}, beyond "
+                f"±{COEFFICIENT_BOUND:g}; choose a smaller value or factor"
+            )
         return edited
 
 
@@ -48,9 +61,12 @@ def _index(name: str, names: Sequence[str], edit: str) -> int:
 
 def _number(text: str, edit: str) -> float:
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         raise EditError(f"'{edit}': '{text}' is not a number") from None
+    if not math.isfinite(number):
+        raise EditError(f"'{edit}': '{text.strip()}' is not a finite number")
+    return number
 
 
 def parse_edits(
@@ -64,6 +80,7 @@ def parse_edits(
         if index in seen:
             raise EditError(f"'{edit}': {names[index]} is already edited by '{seen[index]}'")
         seen[index] = edit
+        edits.sources[index] = edit
         return index
 
     for target, texts in ((edits.values, values), (edits.factors, factors)):

@@ -5,6 +5,7 @@ from typing import Callable, Dict, Literal, Tuple
 
 from nerfblend_ns.dataparsers import insta_layout, nerface_layout, official_layout, workspace_layout
 from nerfblend_ns.dataparsers.tracked_sequence import TrackedSequence
+from nerfblend_ns.dataparsers.value_checks import plausible_coefficients
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 
 LayoutName = Literal["auto", "nerfblend", "nerfblendshape-release", "insta", "nerface"]
@@ -42,4 +43,7 @@ def read_sequence(root: Path, layout: LayoutName = "auto") -> TrackedSequence:
     name = detect_layout(root) if layout == "auto" else layout
     if name not in _LAYOUTS:
         raise WorkspaceError(root, f"unknown layout '{name}'; known: {', '.join(_LAYOUTS)}")
-    return _LAYOUTS[name][1](root)
+    sequence = _LAYOUTS[name][1](root)
+    for index, frame in enumerate(sequence.frames):
+        plausible_coefficients(frame.expression, sequence.source, f"frame {index} ({frame.image_path.name})")
+    return sequence

@@ -16,7 +16,6 @@ from nerfblend_ns.dataparsers.frame_files import image_size, read_head_mask
 from nerfblend_ns.dataparsers.layouts import LayoutName, read_sequence
 from nerfblend_ns.dataparsers.splits import split_indices
 from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, Rect, TrackedSequence
-from nerfblend_ns.dataparsers.value_checks import plausible_coefficients
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 
 
@@ -61,8 +60,6 @@ class NerfBlendDataParser(DataParser):
             if len(splits[name]) == 0:
                 cause = "as published" if sequence.predefined_splits else "test-frames/test-fraction leave none"
                 raise WorkspaceError(sequence.source, f"the {name} split is empty ({len(sequence.frames)} frames, {cause})")
-        for index, frame in enumerate(sequence.frames):
-            plausible_coefficients(frame.expression, sequence.source, f"frame {index} ({frame.image_path.name})")
         frames = [sequence.frames[i] for i in splits[split]]
         for frame in frames:
             _check_frame_files(frame, sequence)

@@ -3,12 +3,36 @@
 Reports the set of the paper's Table 2: PSNR, SSIM, LPIPS (VGG), L1 and MSE, on images in [0, 1].
 """
 
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Iterable, Optional, Tuple
 
 import torch
 from jaxtyping import Float
 from torch import Tensor
 from torchmetrics.functional import structural_similarity_index_measure
+
+from nerfblend_ns.input_errors import InputError
+
+
+class NonFiniteModelError(InputError):
+    """The model holds or renders NaN or infinity: no metric of it means anything."""
+
+
+def require_finite(parameters: Iterable[Tuple[str, Tensor]], prediction: Float[Tensor, "h w 3"]) -> None:
+    """Refuses to score a model with non-finite weights or colours.
+
+    A diverged checkpoint's NaN densities fail every occupancy test, so it renders a finite, empty white
+    image that would score a plausible PSNR; its weights tell.
+    """
+    for name, parameter in parameters:
+        bad = int((~torch.isfinite(parameter)).sum())
+        if bad:
+            raise NonFiniteModelError(
+                f"the model's {name} holds {bad} NaN or infinite values (training diverged): no metric is reported; "
+                "evaluate an earlier checkpoint"
+            )
+    bad = int((~torch.isfinite(prediction)).sum())
+    if bad:
+        raise NonFiniteModelError(f"the model renders {bad} NaN or infinite colour values: no metric is reported")
 
 
 def ground_truth_on_white(image: Float[Tensor, "h w 3"], head_mask: Float[Tensor, "h w 1"]) -> Float[Tensor, "h w 3"]:

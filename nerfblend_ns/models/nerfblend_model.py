@@ -18,7 +18,7 @@ from torch.nn import Parameter
 
 from nerfblend_ns.encodings.lookup_implementation import triton_available
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, NerfBlendField
-from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics
+from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics, require_finite
 from nerfblend_ns.models.distributed_sync import broadcast_occupancy
 from nerfblend_ns.models.expression_resolution import EXTRAPOLATE_KEY, ResolvedExpression, resolve_camera_expression
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, composite, staged_losses
@@ -432,6 +432,7 @@ class NerfBlendModel(Model):
     ) -> Tuple[Dict[str, float], Dict[str, Tensor]]:
         image = batch["image"].to(self.device)[..., :3].float()
         ground_truth = ground_truth_on_white(image, batch["head_mask"].to(self.device).float())
+        require_finite(self.named_parameters(), outputs["rgb"])
         prediction = outputs["rgb"].clamp(0.0, 1.0)
         metrics = image_metrics(prediction, ground_truth, self._perceptual_on_device())
         images = {

@@ -15,8 +15,11 @@ from nerfblend_ns.avatar.loading import AvatarError, load_avatar
 from nerfblend_ns.avatar.mesh_files import SUFFIXES, write_mesh
 from nerfblend_ns.models.expression_resolution import neutral_expression
 from nerfblend_ns.scripts.command_errors import run_reporting_errors
+from nerfblend_ns.scripts.setting_checks import finite, finite_all, within
 
 CONSOLE = Console()
+MAX_RESOLUTION = 1024
+"""A 1024³ grid of float32 densities takes 4 GiB; finer grids exceed the memory of most machines."""
 
 
 @dataclass
@@ -42,6 +45,14 @@ class ExportMesh:
     """Upper corner of the box to mesh, in workspace units (default: the model's scene box)."""
     chunk: int = 1 << 18
     """Density queries per batch (bounds memory)."""
+
+    def check_settings(self) -> None:
+        """Refuses settings out of range before anything is loaded."""
+        within("--resolution", self.resolution, 2, MAX_RESOLUTION)
+        finite("--threshold", self.threshold)
+        finite_all("--box-min", self.box_min)
+        finite_all("--box-max", self.box_max)
+        within("--chunk", self.chunk, 1, math.inf)
 
     def main(self) -> None:
         if self.output.suffix.lower() not in SUFFIXES:
@@ -83,7 +94,13 @@ class ExportMesh:
 
 def entrypoint(args: Optional[List[str]] = None) -> None:
     """args: the command line after the program name (default: sys.argv)."""
-    run_reporting_errors(tyro.cli(ExportMesh, args=args).main)
+    command = tyro.cli(ExportMesh, args=args)
+
+    def run() -> None:
+        command.check_settings()
+        command.main()
+
+    run_reporting_errors(run)
 
 
 if __name__ == "__main__":

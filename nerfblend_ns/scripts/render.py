@@ -29,7 +29,12 @@ Commands = Union[
 def entrypoint(args: Optional[List[str]] = None) -> None:
     """args: the command line after the program name (default: sys.argv)."""
     command = tyro.cli(Commands, args=args, description=__doc__)
-    run_reporting_errors(command.main)
+
+    def run() -> None:
+        command.check_settings()
+        command.main()
+
+    run_reporting_errors(run)
 
 
 if __name__ == "__main__":

@@ -235,3 +235,32 @@ def test_a_replayed_frame_draws_what_the_operators_draw():
     model.get_outputs_for_camera(_camera_at_frame(1, size=48).to("cuda"))  # marches the training grid
     both(1)  # renders of the same expression in a row march its own grid, replayed or not
     assert len(model._frame_graphs) <= model._frame_graphs.capacity
+
+
+def _evaluation_inputs(size: int = 16):
+    outputs = {"rgb": torch.full((size, size, 3), 0.5), "accumulation": torch.ones(size, size, 1),
+               "depth": torch.ones(size, size, 1)}
+    batch = {"image": torch.full((size, size, 3), 0.5), "head_mask": torch.ones(size, size, 1)}
+    return outputs, batch
+
+
+def test_evaluation_refuses_a_diverged_model():
+    from nerfblend_ns.metrics.head_metrics import NonFiniteModelError
+
+    model = _model().eval()
+    outputs, batch = _evaluation_inputs()
+    metrics, _ = model.get_image_metrics_and_images(outputs, batch)
+    assert metrics["psnr"] == pytest.approx(100.0)  # identical images: the MSE floor of 1e-10
+    with torch.no_grad():
+        model.field.encoding.tables[0, 0] = float("nan")  # one entry's 4 features
+    with pytest.raises(NonFiniteModelError, match=r"field\.encoding\.tables holds 4 NaN or infinite values"):
+        model.get_image_metrics_and_images(outputs, batch)
+
+
+def test_evaluation_refuses_non_finite_colours():
+    from nerfblend_ns.metrics.head_metrics import NonFiniteModelError
+
+    outputs, batch = _evaluation_inputs()
+    outputs["rgb"][0, 0, 1] = float("inf")
+    with pytest.raises(NonFiniteModelError, match="renders 1 NaN or infinite colour values"):
+        _model().eval().get_image_metrics_and_images(outputs, batch)

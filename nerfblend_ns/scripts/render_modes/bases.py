@@ -1,5 +1,6 @@
 """`nerfblend-render bases`: one image per expression basis, in a labelled grid (paper Fig. 9)."""
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -13,6 +14,7 @@ from nerfblend_ns.avatar.frame_rendering import render_rgb, scaled
 from nerfblend_ns.avatar.loading import load_avatar
 from nerfblend_ns.avatar.views import frontal_index
 from nerfblend_ns.scripts.render_modes.options import CONSOLE, AvatarOptions
+from nerfblend_ns.scripts.setting_checks import within
 
 
 @dataclass
@@ -24,6 +26,10 @@ class Bases(AvatarOptions):
     """PNG to write (default: renders/bases.png in the run folder)."""
     columns: int = 0
     """Tiles per row (0: a near-square grid)."""
+
+    def check_settings(self) -> None:
+        super().check_settings()
+        within("--columns", self.columns, 0, math.inf)
 
     def main(self) -> None:
         avatar = load_avatar(self.load_config)

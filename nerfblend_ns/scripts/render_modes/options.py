@@ -10,8 +10,12 @@ from rich.progress import track
 
 from nerfblend_ns.avatar.frame_output import FrameWriter, OutputFormat
 from nerfblend_ns.avatar.loading import LoadedAvatar
+from nerfblend_ns.scripts.setting_checks import within
 
 CONSOLE = Console()
+MAX_DOWNSCALE = 64
+"""A 512² camera at the largest downscale renders 8² images: past it nothing is left to see."""
+MAX_FPS = 1000.0
 
 
 @dataclass
@@ -22,6 +26,10 @@ class AvatarOptions:
     """config.yml of a trained nerfblend run, as ns-train wrote it (run from the folder ns-train ran in)."""
     downscale: int = 1
     """Render images this many times smaller than their cameras (quicker previews)."""
+
+    def check_settings(self) -> None:
+        """Refuses settings out of range before anything is loaded."""
+        within("--downscale", self.downscale, 1, MAX_DOWNSCALE)
 
 
 @dataclass
@@ -36,6 +44,10 @@ class VideoOptions(AvatarOptions):
     """Frames per second of the video."""
     extrapolate: bool = False
     """Render coefficients outside the training range as given, not clamped (artifacts far outside, paper §6)."""
+
+    def check_settings(self) -> None:
+        super().check_settings()
+        within("--fps", self.fps, 1e-3, MAX_FPS)
 
     def write(self, avatar: LoadedAvatar, name: str, frames: Iterable[np.ndarray], total: int) -> FrameWriter:
         """Renders and writes `total` frames with a progress bar, then says where they are."""

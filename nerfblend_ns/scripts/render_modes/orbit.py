@@ -7,6 +7,9 @@ from nerfblend_ns.avatar.frame_rendering import render_rgb, scaled
 from nerfblend_ns.avatar.loading import AvatarError, load_avatar
 from nerfblend_ns.avatar.views import orbit
 from nerfblend_ns.scripts.render_modes.options import VideoOptions
+from nerfblend_ns.scripts.setting_checks import within
+
+MAX_FRAMES = 100_000
 
 
 @dataclass
@@ -21,6 +24,11 @@ class Orbit(VideoOptions):
     """Largest turn either side of the frame's camera, about the head's vertical axis."""
     num_frames: int = 60
     """Frames of the orbit (one full swing out to both sides and back)."""
+
+    def check_settings(self) -> None:
+        super().check_settings()
+        within("--yaw-degrees", self.yaw_degrees, -180.0, 180.0)
+        within("--num-frames", self.num_frames, 1, MAX_FRAMES)
 
     def main(self) -> None:
         avatar = load_avatar(self.load_config)

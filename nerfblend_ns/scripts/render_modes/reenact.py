@@ -1,5 +1,6 @@
 """`nerfblend-render reenact`: drive the avatar with another tracked video (paper Fig. 6)."""
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -12,6 +13,7 @@ from nerfblend_ns.avatar.loading import load_avatar
 from nerfblend_ns.avatar.views import frontal_index
 from nerfblend_ns.dataparsers.layouts import LayoutName
 from nerfblend_ns.scripts.render_modes.options import CONSOLE, VideoOptions
+from nerfblend_ns.scripts.setting_checks import within
 
 
 @dataclass(kw_only=True)
@@ -28,6 +30,11 @@ class Reenact(VideoOptions):
     """Use every n-th driving frame."""
     max_frames: Optional[int] = None
     """Stop after this many frames."""
+
+    def check_settings(self) -> None:
+        super().check_settings()
+        within("--frame-stride", self.frame_stride, 1, math.inf)
+        within("--max-frames", self.max_frames, 1, math.inf)
 
     def main(self) -> None:
         avatar = load_avatar(self.load_config)
