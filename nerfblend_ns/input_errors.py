@@ -2,7 +2,8 @@
 
 Our commands print them through `report`; inside nerfstudio's `ns-*` commands, which import this
 plugin before they train, evaluate or view, `report_uncaught_input_errors` makes an uncaught one a
-red line naming the file and the fix instead of a traceback of nerfstudio's internals.
+red line naming the file and the fix instead of a traceback of nerfstudio's internals. A file the
+process may not write or read (a read-only output folder) is reported the same way.
 """
 
 import sys
@@ -20,7 +21,7 @@ class InputError(Exception):
     """A problem with the user's files or settings; the message names it and says what to do."""
 
 
-def report(error: BaseException) -> None:
+def report(error: object) -> None:
     Console(stderr=True, soft_wrap=True).print(Text(f"error: {error}", style="red"))
 
 
@@ -29,9 +30,12 @@ def report_uncaught_input_errors() -> None:
     previous = sys.excepthook
 
     def hook(kind: Type[BaseException], error: BaseException, traceback: Optional[TracebackType]) -> None:
-        if not isinstance(error, InputError):
+        if isinstance(error, PermissionError) and error.filename:
+            report(f"{error.filename}: permission denied; choose a folder you can write to (--output-dir) or fix its permissions")
+        elif isinstance(error, InputError):
+            report(error)
+        else:
             previous(kind, error, traceback)
-            return
-        report(error)  # the interpreter then exits with status 1, as after a traceback
+        # After the hook the interpreter exits with status 1, as after a traceback.
 
     sys.excepthook = hook

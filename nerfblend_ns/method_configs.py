@@ -18,6 +18,7 @@ from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderCo
 from nerfblend_ns.models.concat_model import NerfBlendConcatModelConfig
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig
 from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
+from nerfblend_ns.resuming_trainer import ResumingTrainer
 
 
 @dataclass
@@ -52,6 +53,7 @@ def _paper_method(
     """The paper's data, schedule and optimisers around `model`, built with `model_fields`."""
     return MethodSpecification(
         config=TrainerConfig(
+            _target=ResumingTrainer,
             method_name=method_name,
             steps_per_eval_batch=500,
             steps_per_eval_image=1000,
@@ -82,6 +84,7 @@ def _small_method(
     """The small CPU sizes and schedule around `model`; the decoder is what the small variants differ in."""
     return MethodSpecification(
         config=TrainerConfig(
+            _target=ResumingTrainer,
             method_name=method_name,
             steps_per_eval_batch=20,
             steps_per_eval_image=1000,

@@ -1,19 +1,22 @@
 """Loads a trained nerfblend run (config.yml + its latest checkpoint) for rendering, in eval mode.
 
 Shared by every command that uses a trained avatar, so that each refuses the same things with the
-same messages: a file that is not a nerfstudio config, a run of another method, a run without
-checkpoints.
+same messages: a file that is not a nerfstudio config (or one naming code to run), a run of another
+method, a run without a readable checkpoint. An unreadable newest checkpoint is skipped for the
+newest whole one, with a warning.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from rich.console import Console
 from nerfstudio.engine.trainer import TrainerConfig
 from nerfstudio.pipelines.base_pipeline import Pipeline
 from nerfstudio.plugins.registry import discover_methods
 from nerfstudio.utils.eval_utils import eval_setup
 
+from nerfblend_ns.checkpoint_choice import checkpoint_step, newest_readable_checkpoint
 from nerfblend_ns.input_errors import InputError
 from nerfblend_ns.models.nerfblend_model import NerfBlendModel, NerfBlendModelConfig
 from nerfblend_ns.run_config_yaml import UnsafeConfigError, load_run_config
@@ -62,17 +65,27 @@ def read_run_config(config_path: Path) -> TrainerConfig:
             f"({', '.join(nerfblend_methods)})"
         )
     checkpoint_dir = config.get_checkpoint_dir()
-    if not sorted(checkpoint_dir.glob("step-*.ckpt")):
+    chosen, skipped = newest_readable_checkpoint(checkpoint_dir) if checkpoint_dir.is_dir() else (None, [])
+    for path, problem in skipped:
+        Console(stderr=True, soft_wrap=True).print(f"[yellow]skipping checkpoint {path}: {problem}; loading the newest whole one")
+    if chosen is None:
+        found = "no readable checkpoint" if skipped else "no checkpoint"
         raise AvatarError(
-            f"{config_path}: no checkpoint in {checkpoint_dir} (relative paths are resolved from the folder ns-train "
+            f"{config_path}: {found} in {checkpoint_dir} (relative paths are resolved from the folder ns-train "
             "was run in; run from there, or train until a checkpoint is saved)"
         )
+    config.load_step = checkpoint_step(chosen)
     return config
 
 
 def load_avatar(config_path: Path) -> LoadedAvatar:
     """Config, pipeline (test split loaded as the eval dataset) and the loaded checkpoint."""
-    read_run_config(config_path)
-    config, pipeline, checkpoint, _ = eval_setup(config_path, test_mode="test")
+    load_step = read_run_config(config_path).load_step
+
+    def at_chosen_step(config: TrainerConfig) -> TrainerConfig:
+        config.load_step = load_step
+        return config
+
+    config, pipeline, checkpoint, _ = eval_setup(config_path, test_mode="test", update_config_callback=at_chosen_step)
     pipeline.eval()
     return LoadedAvatar(config, pipeline, checkpoint)

@@ -20,6 +20,7 @@ from nerfblend_ns.data.frame_cache import FrameCache
 from nerfblend_ns.data.head_dataset import HeadDataset
 from nerfblend_ns.data.ray_batch_sampler import draw_frames, patch_centres, patch_pixels, random_pixels
 from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig
+from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 
 CacheDevice = Literal["auto", "cpu", "cuda"]
 
@@ -66,14 +67,21 @@ class NerfBlendDataManager(VanillaDataManager[HeadDataset]):
     """Adds one mouth/face patch per frame to each batch; the model switches it per training stage."""
 
     def setup_train(self) -> None:
-        dataset = self.train_dataset
+        dataset, config = self.train_dataset, self.config
+        data = self.dataparser.config.data
+        if config.frames_per_batch > len(dataset):
+            raise WorkspaceError(
+                data, f"{len(dataset)} training frames, fewer than --pipeline.datamanager.frames-per-batch "
+                f"{config.frames_per_batch}; track a longer video, or lower frames-per-batch or the test split",
+            )
         device = _cache_device(self.config.cache_device, self.device)
         self.frame_cache = FrameCache.load(dataset, device)
-        cache, config = self.frame_cache, self.config
-        if config.frames_per_batch > len(cache):
-            raise ValueError(f"frames_per_batch is {config.frames_per_batch}, there are {len(cache)} training frames")
+        cache = self.frame_cache
         if config.lpips_patch_size > min(cache.height, cache.width):
-            raise ValueError(f"lpips_patch_size {config.lpips_patch_size} exceeds the {cache.width}×{cache.height} frames")
+            raise WorkspaceError(
+                data, f"frames of {cache.width}×{cache.height} are smaller than --pipeline.datamanager.lpips-patch-size "
+                f"{config.lpips_patch_size}; lower it",
+            )
         self._generator = torch.Generator(device=device)
         # Distinct across the ranks of a run and across seeds of runs of the same size.
         self._generator.manual_seed(config.seed * self.world_size + self.local_rank)

@@ -161,8 +161,12 @@ def test_frames_of_another_size_are_named(workspace):
     assert error.value.path == dataset.image_filenames[3]
 
 
-def test_batch_larger_than_the_split_is_refused(workspace):
-    with pytest.raises(ValueError, match="frames_per_batch is 15, there are 14"):
+def test_batch_larger_than_the_split_is_refused_naming_the_workspace_and_the_fix(workspace, monkeypatch):
+    decoded = []
+    monkeypatch.setattr(FrameCache, "load", lambda *args, **kwargs: decoded.append(1))
+    with pytest.raises(WorkspaceError, match=f"{workspace}: 14 training frames, fewer than --pipeline.datamanager.frames-per-batch 15"):
         datamanager(workspace, frames_per_batch=15)
-    with pytest.raises(ValueError, match="lpips_patch_size 32 exceeds the 24×24"):
+    assert not decoded  # refused before decoding a frame
+    monkeypatch.undo()
+    with pytest.raises(WorkspaceError, match="frames of 24×24 are smaller than --pipeline.datamanager.lpips-patch-size 32"):
         datamanager(workspace, lpips_patch_size=32)

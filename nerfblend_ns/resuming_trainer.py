@@ -1,0 +1,83 @@
+"""nerfstudio's trainer, resuming only from a checkpoint that reads whole and fits the workspace.
+
+The nerfblend methods name this trainer in their config, so `ns-train nerfblend --load-dir ...`
+skips an unreadable newest checkpoint for the newest good one (and says so), and a checkpoint of a
+workspace with other expression coefficients is refused naming both coefficient sets, instead of a
+`state_dict` size mismatch.
+"""
+
+from pathlib import Path
+from typing import List, Optional
+
+import torch
+import yaml
+from nerfstudio.engine.trainer import Trainer
+from nerfstudio.utils.rich_utils import CONSOLE
+
+from nerfblend_ns.dataparsers.layouts import read_sequence
+from nerfblend_ns.checkpoint_choice import checkpoint_problem, checkpoint_step, newest_readable_checkpoint
+from nerfblend_ns.input_errors import InputError
+from nerfblend_ns.run_config_yaml import load_run_config
+
+SHOWN_NAMES = 6
+"""Coefficient names listed in a refusal; the rest are counted."""
+
+
+class CheckpointError(InputError):
+    """A checkpoint to resume from is unreadable or does not fit the run."""
+
+
+class ResumingTrainer(Trainer):
+    def _load_checkpoint(self) -> None:
+        config = self.config
+        if config.load_dir is not None and config.load_step is None:
+            chosen, skipped = newest_readable_checkpoint(Path(config.load_dir))
+            for path, problem in skipped:
+                CONSOLE.print(f"[yellow]skipping checkpoint {path}: {problem}; resuming from the newest whole one")
+            if chosen is None:
+                raise CheckpointError(f"{config.load_dir}: no readable step-*.ckpt checkpoint to resume from")
+            config.load_step = checkpoint_step(chosen)
+        elif config.load_checkpoint is not None and Path(config.load_checkpoint).is_file():
+            problem = checkpoint_problem(Path(config.load_checkpoint))
+            if problem is not None:
+                raise CheckpointError(f"{config.load_checkpoint}: {problem}; pass an earlier checkpoint")
+        try:
+            super()._load_checkpoint()
+        except RuntimeError as error:
+            if "size mismatch" not in str(error):
+                raise
+            raise self._mismatch() from None
+
+    def _checkpoint_path(self) -> Path:
+        if self.config.load_checkpoint is not None:
+            return Path(self.config.load_checkpoint)
+        return Path(self.config.load_dir) / f"step-{self.config.load_step:09d}.ckpt"
+
+    def _mismatch(self) -> CheckpointError:
+        path = self._checkpoint_path()
+        state = torch.load(path, map_location="cpu")["pipeline"]
+        count = next((value.shape[0] for key, value in state.items() if key.endswith("_model.expr_min")), None)
+        theirs = _run_expression_names(path.parent.parent / "config.yml")
+        ours = list(self.pipeline.model.expression_names)
+        return CheckpointError(
+            f"{path} was trained on {_describe(theirs, count)}, this workspace ({self.config.data}) has "
+            f"{_describe(ours, len(ours))}; a run resumes only on the coefficients it was trained with: "
+            "train from scratch (no --load-dir) or resume on the original workspace"
+        )
+
+
+def _run_expression_names(config_path: Path) -> Optional[List[str]]:
+    """The coefficient names of the workspace a run was trained on, where its config and workspace remain."""
+    try:
+        config = load_run_config(config_path)
+        dataparser = config.pipeline.datamanager.dataparser
+        return list(read_sequence(Path(config.pipeline.datamanager.data or dataparser.data), dataparser.layout).expression_names)
+    except (InputError, OSError, AttributeError, TypeError, yaml.YAMLError):  # the counts still name the mismatch
+        return None
+
+
+def _describe(names: Optional[List[str]], count: Optional[int]) -> str:
+    if names is None:
+        return f"{count if count is not None else 'a different number of'} coefficients"
+    shown = ", ".join(names[:SHOWN_NAMES]) + (f", … ({len(names) - SHOWN_NAMES} more)" if len(names) > SHOWN_NAMES else "")
+    return f"{len(names)} coefficients ({shown})"
