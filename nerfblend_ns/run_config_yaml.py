@@ -42,12 +42,16 @@ TORCH_TARGETS = (torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler)
 """Classes outside the config packages that nerfstudio configs name as a `_target`."""
 
 
-class UnsafeConfigError(ConstructorError, InputError):
-    """A config.yml names something that is not a config class: it was refused, nothing ran."""
+class ConfigError(ConstructorError, InputError):
+    """A config.yml that cannot be built into a run's config; the message gives the line."""
 
     def __str__(self) -> str:
         where = f"config line {self.problem_mark.line + 1}: " if self.problem_mark is not None else ""
         return f"{where}{self.problem}"
+
+
+class UnsafeConfigError(ConfigError):
+    """A config.yml names something that is not a config class: it was refused, nothing ran."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -105,7 +109,10 @@ class RunConfigLoader(yaml.loader.Loader):
         if issubclass(cls, PATH_CLASSES) and not kwds and all(isinstance(part, str) for part in args):
             return cls(*args)
         if issubclass(cls, enum.Enum) and len(args) == 1 and not kwds:
-            return cls(args[0])
+            try:
+                return cls(args[0])
+            except ValueError:
+                raise ConfigError(None, None, f"{args[0]!r} is not a {cls.__name__}", node.start_mark) from None
         raise self._refuse(f"object/apply:{suffix}", node.start_mark, "only paths and config enums may be built by a call")
 
     def _generic_alias(self, suffix: str, node: Any, args: list, kwds: Any) -> Any:
@@ -122,6 +129,12 @@ class RunConfigLoader(yaml.loader.Loader):
             if not isinstance(key, str) or self.get_state_keys_blacklist_regexp().match(key):
                 raise UnsafeConfigError(None, None, f"refused !!python/object field {key!r} of a {type(instance).__name__}", None)
         instance.__dict__.update(state)
+
+    def get_single_data(self) -> Any:
+        try:
+            return super().get_single_data()
+        except RecursionError:
+            raise ConfigError(None, None, "nested too deeply to be a run's config", None) from None
 
     def construct_python_object_new(self, suffix: str, node: Any) -> Any:
         raise self._refuse(f"object/new:{suffix}", node.start_mark, "a config never needs an object built this way")

@@ -1,12 +1,17 @@
 """The ns-* commands a user runs, end to end on a tiny demo workspace (CPU, about a minute)."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+import yaml
+from conftest import write_workspace
 from PIL import Image
 
 from nerfblend_ns.synthetic import SyntheticConfig, write_synthetic_workspace
@@ -59,3 +64,69 @@ def test_render_dataset_writes_test_images(trained):
     images = sorted((trained / "renders").rglob("*.png")) + sorted((trained / "renders").rglob("*.jpg"))
     assert len(images) == 2  # 16 frames × 0.125
     assert Image.open(images[0]).size == (48, 48)
+
+
+def fails(*command: str, cwd: Path) -> str:
+    """The one-line error of a command that must fail without a traceback."""
+    result = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=cwd, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0, f"{command[0]} did not fail:\n{result.stdout[-2000:]}"
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    return " ".join(result.stderr.split())
+
+
+TRAIN_TWO_STEPS = ("--output-dir", "out", "--vis", "tensorboard", "--max-num-iterations", "2")
+
+
+def test_resume_skips_an_unreadable_newest_checkpoint(trained):
+    models = trained / "damaged_models"
+    shutil.copytree(trained / "out" / "ws" / "nerfblend-small" / "first" / "nerfstudio_models", models)
+    whole = (models / "step-000000029.ckpt").read_bytes()
+    (models / "step-000000031.ckpt").write_bytes(whole[: len(whole) // 2])  # a save cut short
+    log = " ".join(run("ns-train", "nerfblend-small", "--data", "ws", "--timestamp", "skipped", *TRAIN_TWO_STEPS,
+                       "--load-dir", "damaged_models", cwd=trained).split())
+    assert "skipping checkpoint damaged_models/step-000000031.ckpt: not a whole checkpoint" in log
+    assert "Done loading Nerfstudio checkpoint from damaged_models/step-000000029.ckpt" in log
+
+
+def test_resume_on_other_coefficients_names_both_sets(trained):
+    write_workspace(trained / "other", num_expressions=3)
+    message = fails("ns-train", "nerfblend-small", "--data", "other", "--timestamp", "other", *TRAIN_TWO_STEPS,
+                    "--load-dir", "out/ws/nerfblend-small/first/nerfstudio_models", cwd=trained)
+    names = json.loads((trained / "ws" / "transforms.json").read_text())["expression_names"]
+    assert f"step-000000029.ckpt was trained on {len(names)} coefficients ({names[0]}, " in message
+    assert "this workspace (other) has 3 coefficients (coef0, coef1, coef2)" in message
+
+
+def test_a_workspace_too_small_for_a_batch_is_one_line(trained):
+    write_workspace(trained / "two", num_frames=3)
+    message = fails("ns-train", "nerfblend-small", "--data", "two", "--timestamp", "two", *TRAIN_TWO_STEPS,
+                    "--pipeline.datamanager.dataparser.test-frames", "1", "--pipeline.datamanager.dataparser.val-frames", "1",
+                    "--pipeline.datamanager.frames-per-batch", "4", cwd=trained)
+    assert message.endswith("error: two: 2 training frames, fewer than --pipeline.datamanager.frames-per-batch 4; "
+                            "track a longer video, or lower frames-per-batch or the test split")
+
+
+def test_eval_refuses_a_diverged_checkpoint(trained):
+    run_dir = trained / "out" / "ws" / "nerfblend-small" / "first"
+    config = yaml.load((run_dir / "config.yml").read_text(), Loader=yaml.Loader)
+    config.timestamp = "diverged"
+    diverged_dir = run_dir.parent / "diverged"
+    (diverged_dir / "nerfstudio_models").mkdir(parents=True)
+    (diverged_dir / "config.yml").write_text(yaml.dump(config))
+    checkpoint = torch.load(run_dir / "nerfstudio_models" / "step-000000029.ckpt", map_location="cpu", weights_only=False)
+    for key, value in checkpoint["pipeline"].items():
+        if value.is_floating_point() and "expr" not in key:
+            value.fill_(float("nan"))
+    torch.save(checkpoint, diverged_dir / "nerfstudio_models" / "step-000000029.ckpt")
+    message = fails("ns-eval", "--load-config", str((diverged_dir / "config.yml").relative_to(trained)),
+                    "--output-path", "diverged.json", cwd=trained)
+    assert "NaN or infinite values (training diverged): no metric is reported" in message
+    assert not (trained / "diverged.json").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_output_folder_is_one_line(trained):
+    (trained / "readonly").mkdir(mode=0o500)
+    message = fails("ns-train", "nerfblend-small", "--data", "ws", "--output-dir", "readonly", "--vis", "tensorboard",
+                    "--max-num-iterations", "2", cwd=trained)
+    assert "readonly" in message and "permission denied" in message

@@ -9,7 +9,7 @@ import yaml
 from nerfstudio.configs.method_configs import all_methods
 
 import nerfblend_ns  # noqa: F401  (installs the guard, as nerfstudio's plugin discovery does)
-from nerfblend_ns.run_config_yaml import RunConfigLoader, UnsafeConfigError, load_run_config
+from nerfblend_ns.run_config_yaml import ConfigError, RunConfigLoader, UnsafeConfigError, load_run_config
 
 BIN = Path(sys.executable).parent
 PAYLOADS = [
@@ -86,3 +86,18 @@ def test_commands_refuse_the_payload_in_one_line(tmp_path, command):
                             text=True, timeout=300)
     assert result.returncode != 0 and not (tmp_path / "X").exists()
     assert "refused !!python/name:os.system" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (yaml.dump(all_methods["nerfblend-small"]).replace("- Test PSNR", "- Bogus Event"), "'Bogus Event' is not a EventName"),
+        ("a: " + "[" * 20000 + "]" * 20000, "nested too deeply"),
+    ],
+    ids=["unknown enum member", "deep nesting"],
+)
+def test_a_malformed_config_is_a_config_error(tmp_path, text, message):
+    path = tmp_path / "config.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_run_config(path)

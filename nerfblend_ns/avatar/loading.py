@@ -19,7 +19,7 @@ from nerfstudio.utils.eval_utils import eval_setup
 from nerfblend_ns.checkpoint_choice import checkpoint_step, newest_readable_checkpoint
 from nerfblend_ns.input_errors import InputError
 from nerfblend_ns.models.nerfblend_model import NerfBlendModel, NerfBlendModelConfig
-from nerfblend_ns.run_config_yaml import UnsafeConfigError, load_run_config
+from nerfblend_ns.run_config_yaml import ConfigError, UnsafeConfigError, load_run_config
 
 
 class AvatarError(InputError):
@@ -52,6 +52,8 @@ def read_run_config(config_path: Path) -> TrainerConfig:
         config = load_run_config(config_path)
     except UnsafeConfigError as error:
         raise AvatarError(f"{config_path}: {error}; nothing in it was run") from None
+    except ConfigError as error:
+        raise AvatarError(f"{config_path}: not a readable nerfstudio config ({error})") from None
     except (yaml.YAMLError, AttributeError, ImportError, TypeError, UnicodeDecodeError) as error:
         raise AvatarError(f"{config_path}: not a readable nerfstudio config ({error})") from None
     if not isinstance(config, TrainerConfig):

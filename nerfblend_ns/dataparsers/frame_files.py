@@ -19,10 +19,8 @@ DIFFERENCE_THRESHOLD = 30
 compression noise on a static background stays below it, skin and hair against a wall rise above."""
 CLEANUP_FRACTION = 1 / 64
 """Side of the morphological cleanup kernel as a fraction of the shorter image side."""
-JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"
+JPEG_START, JPEG_SCAN, JPEG_END = b"\xff\xd8", b"\xff\xda", b"\xff\xd9"
 PNG_START, PNG_END = b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"
-TRAILING_PADDING = b"\x00\xff\r\n "
-"""Bytes some writers leave after a JPEG's end-of-image marker."""
 
 
 def _header(path: Path) -> Tuple[Tuple[int, int], Tuple[str, ...]]:
@@ -75,8 +73,8 @@ def _decode_whole(path: Path, flags: int, what: str) -> np.ndarray:
     """The decoded file, refused if it is cut short.
 
     OpenCV (and PIL) decode a truncated JPEG without an error, the missing rows flat grey, so a file
-    that does not end where its format ends is refused before decoding; the check reads only bytes the
-    decoder reads anyway.
+    without its format's end marker (a JPEG's end of image after its last scan, a PNG's IEND chunk)
+    is refused before decoding; the check reads only bytes the decoder reads anyway.
     """
     if not path.is_file():
         raise WorkspaceError(path, f"{what} file not found")
@@ -94,9 +92,12 @@ def _decode_whole(path: Path, flags: int, what: str) -> np.ndarray:
 
 def _is_truncated(data: bytes) -> bool:
     if data.startswith(JPEG_START):
-        return not data.rstrip(TRAILING_PADDING).endswith(JPEG_END)
+        # Entropy-coded data stuffs every 0xFF, so an end marker after the last scan header is the image's
+        # own; data a writer appends after it (a trailer, a motion photo) is allowed.
+        last_scan = data.rfind(JPEG_SCAN)
+        return last_scan < 0 or data.find(JPEG_END, last_scan) < 0
     if data.startswith(PNG_START):
-        return not data.endswith(PNG_END)
+        return data.find(PNG_END, len(PNG_START)) < 0
     return False  # other formats: their decoder's own checks
 
 

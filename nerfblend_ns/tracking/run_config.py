@@ -1,5 +1,6 @@
 """The options of a tracking run, their checks, and which of them shape per-frame results."""
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Literal, Optional
@@ -59,6 +60,15 @@ class ProcessVideoConfig:
 
 def check_options(config: ProcessVideoConfig) -> None:
     """Raises TrackingError naming the first option out of range."""
+    numbers = {
+        "--start-s": config.start_s, "--end-s": config.end_s, "--crop-scale": config.crop_scale,
+        "--static-range": config.static_range, "--neck-length": config.neck_length,
+        "--neck-half-width": config.neck_half_width, "--smoothing.min-cutoff-hz": config.smoothing.min_cutoff_hz,
+        "--smoothing.beta": config.smoothing.beta,
+    }
+    for flag, value in numbers.items():
+        if value is not None and not math.isfinite(value):
+            raise TrackingError(f"{flag} must be a finite number, got {value}")
     checks = [
         (config.resolution >= 64, f"--resolution must be ≥ 64, got {config.resolution}"),
         (config.crop_scale > 0, f"--crop-scale must be positive, got {config.crop_scale}"),

@@ -5,6 +5,7 @@ whose write was interrupted is still known as this tool's. A file in the folder 
 the user's: no run writes over it or deletes it, with or without --overwrite.
 """
 
+import os
 from pathlib import Path
 from typing import Iterable, List, Set
 
@@ -30,7 +31,8 @@ class WrittenFiles:
 
     def foreign(self, names: Iterable[str]) -> List[str]:
         """Those of `names` that exist in the folder and were not written by this tool."""
-        return [name for name in names if name not in self._names and (self.output_dir / name).exists()]
+        # lexists: a dangling link of the user's is theirs too (writing through it would create its target).
+        return [name for name in names if name not in self._names and os.path.lexists(self.output_dir / name)]
 
     def claim(self, names: Iterable[str]) -> None:
         """Records `names` as this tool's before they are written; refuses a name the user's file holds."""

@@ -38,10 +38,20 @@ def test_a_truncated_image_names_the_file(tmp_path, suffix, kept):
         read_rgb(path)
 
 
-def test_padding_after_the_jpeg_end_marker_is_accepted(tmp_path):
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+@pytest.mark.parametrize("trailer", [b"\x00" * 16, b"ftypmp42" + bytes(range(256)) * 4], ids=["padding", "appended video"])
+def test_data_after_the_end_marker_is_accepted(tmp_path, suffix, trailer):
+    path = _write(tmp_path / f"frame{suffix}", _photo())
+    whole = read_rgb(path)
+    path.write_bytes(path.read_bytes() + trailer)
+    assert np.array_equal(read_rgb(path), whole)
+
+
+def test_a_jpeg_cut_just_before_its_end_marker_is_refused(tmp_path):
     path = _write(tmp_path / "frame.jpg", _photo())
-    path.write_bytes(path.read_bytes() + b"\x00" * 16)
-    assert read_rgb(path).shape == (64, 64, 3)
+    path.write_bytes(path.read_bytes()[:-2])
+    with pytest.raises(WorkspaceError, match="truncated image"):
+        read_rgb(path)
 
 
 def test_a_truncated_mask_names_the_file(tmp_path):

@@ -34,3 +34,8 @@ def test_a_partial_last_line_grants_nothing(tmp_path):
     ledger.write_text("images/000000.jpg\ntransforms.js")  # killed mid-append
     (tmp_path / "transforms.json").write_text("the user's")
     assert WrittenFiles(tmp_path, ledger).foreign(["transforms.json", "images/000000.jpg"]) == ["transforms.json"]
+
+
+def test_a_dangling_link_of_the_user_is_theirs(tmp_path):
+    (tmp_path / "transforms.json").symlink_to(tmp_path / "elsewhere.json")
+    assert WrittenFiles(tmp_path, tmp_path / "written.txt").foreign(["transforms.json"]) == ["transforms.json"]
