@@ -2,14 +2,19 @@
 
 Each name is appended to `.nerfblend-track/written.txt` before its file is first written, so a file
 whose write was interrupted is still known as this tool's. A file in the folder that is not listed is
-the user's: no run writes over it or deletes it, with or without --overwrite.
+the user's: no run writes over it or deletes it, with or without --overwrite. Only names of the forms
+the tracker writes count, so an edited ledger cannot reach a file elsewhere (`../`, an absolute path).
 """
 
 import os
+import re
 from pathlib import Path
 from typing import Iterable, List, Set
 
 from nerfblend_ns.tracking.errors import TrackingError
+
+OWN_NAME = re.compile(r"(images/\d{6}\.(jpg|png)|masks/\d{6}\.png|(?!\.)[\w.-]+)")
+"""A frame's image or mask, or a file at the top of the folder (not hidden, not `..`)."""
 
 
 class WrittenFiles:
@@ -24,7 +29,8 @@ class WrittenFiles:
         if not self.ledger.is_file():
             return []
         # A run killed mid-append leaves a partial last line: it names no file, so it grants nothing.
-        return [line for line in self.ledger.read_text(encoding="utf-8", errors="replace").splitlines() if line]
+        lines = self.ledger.read_text(encoding="utf-8", errors="replace").splitlines()
+        return [line for line in lines if OWN_NAME.fullmatch(line)]
 
     def __contains__(self, name: str) -> bool:
         return name in self._names

@@ -39,3 +39,15 @@ def test_a_partial_last_line_grants_nothing(tmp_path):
 def test_a_dangling_link_of_the_user_is_theirs(tmp_path):
     (tmp_path / "transforms.json").symlink_to(tmp_path / "elsewhere.json")
     assert WrittenFiles(tmp_path, tmp_path / "written.txt").foreign(["transforms.json"]) == ["transforms.json"]
+
+
+def test_an_edited_ledger_cannot_reach_outside_the_folder(tmp_path):
+    folder = tmp_path / "workspace"
+    (folder / ".cache").mkdir(parents=True)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep")
+    (folder / ".hidden").write_text("keep")
+    ledger = folder / ".cache" / "written.txt"
+    ledger.write_text(f"../outside.txt\n{outside}\n.hidden\nimages/../../outside.txt\n")
+    assert WrittenFiles(folder, ledger).delete_all() == 0
+    assert outside.read_text() == "keep" and (folder / ".hidden").read_text() == "keep"
