@@ -19,6 +19,7 @@ from torch.nn import Parameter
 from nerfblend_ns.encodings.lookup_implementation import triton_available
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, NerfBlendField
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics
+from nerfblend_ns.models.basis_penalty import basis_table_l1
 from nerfblend_ns.models.distributed_sync import broadcast_occupancy
 from nerfblend_ns.models.expression_resolution import EXTRAPOLATE_KEY, ResolvedExpression, resolve_camera_expression
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, composite, staged_losses
@@ -51,6 +52,9 @@ class NerfBlendModelConfig(ModelConfig):
     """MLPs decoding features into density and colour."""
     losses: LossScheduleConfig = field(default_factory=LossScheduleConfig)
     """Training stages and loss weights."""
+    basis_l1_weight: float = 1.0
+    """Weight of mean|H_k| over the basis tables (not the neutral one), added to every step's loss as the
+    authors' code does (the paper omits it); 0 turns it off. A field without basis tables has no such term."""
     occupancy_resolution: int = 128
     """Cells per axis of the occupancy grid over the scene box."""
     occupancy_update_interval: int = 16
@@ -342,11 +346,15 @@ class NerfBlendModel(Model):
 
     def get_loss_dict(self, outputs, batch, metrics_dict=None) -> Dict[str, Tensor]:
         prediction, target, head_mask = self._targets(batch, outputs)
-        return staged_losses(
+        losses = staged_losses(
             self.config.losses, self.step, prediction, target, outputs["accumulation"], head_mask,
             int(batch.get("num_patches", 0)), int(batch.get("patch_size", 0)),
             None if self.config.perceptual_loss == "off" else self._perceptual_on_device(),
         )
+        tables = self.field.encoding.tables  # [K+1, P, F]
+        if self.config.basis_l1_weight > 0 and tables.shape[0] > 1:
+            losses["basis_l1"] = self.config.basis_l1_weight * basis_table_l1(tables)
+        return losses
 
     @torch.no_grad()
     def get_outputs_for_camera(self, camera: Cameras, obb_box: Optional[OrientedBox] = None) -> Dict[str, Tensor]:
