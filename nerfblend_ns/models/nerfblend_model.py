@@ -38,6 +38,7 @@ from nerfblend_ns.rendering.fused_rendering import current_kernel_weights, rende
 from nerfblend_ns.rendering.graph_replay import GraphCache
 from nerfblend_ns.rendering.occupancy_ray_marching import march_rays
 from nerfblend_ns.rendering.packed_volume_rendering import RenderedRays, render_packed
+from nerfblend_ns.rendering.visual_hull import VisualHullConfig, training_hull
 from nerfblend_ns.viewer.expression_controls import ExpressionControls
 
 
@@ -68,6 +69,8 @@ class NerfBlendModelConfig(ModelConfig):
     occupancy_half_precision: bool = True
     """Evaluate the occupancy update's MLPs under float16 autocast on CUDA, as the paper's code does;
     its (K + 1)·N MLP evaluations dominate an update. Off: float32."""
+    visual_hull: VisualHullConfig = field(default_factory=VisualHullConfig)
+    """Empty space carved from the occupancy grid by the training frames' head masks."""
     expression_aware_occupancy: bool = True
     """Build the grid from the max density over h0 and h0 + ŵ_i·h_i (paper §3.3); off: neutral head only."""
     render_step_size: Optional[float] = None
@@ -166,6 +169,15 @@ class NerfBlendModel(Model):
             if hasattr(datamanager, "sample_patches"):
                 datamanager.sample_patches = self.config.losses.stage(step) == 3
 
+        # Visual hull: cells outside the head in the training views stay empty through every update.
+        allowed = None
+        if self.config.visual_hull.enabled:
+            allowed = training_hull(
+                self.config.visual_hull, self.occupancy_grid.aabbs[0], self.config.occupancy_resolution,
+                datamanager.train_dataset.cameras, datamanager.frame_cache.head_masks,
+            ).to(self.occupancy_grid.binaries.device)
+            self.occupancy_grid.binaries &= allowed
+
         def update_occupancy(step: int) -> None:
             self.occupancy_grid.update_every_n_steps(
                 step=step,
@@ -177,6 +189,8 @@ class NerfBlendModel(Model):
                 warmup_steps=self.config.occupancy_warmup_steps,
                 n=self.config.occupancy_update_interval,
             )
+            if allowed is not None:
+                self.occupancy_grid.binaries &= allowed
             broadcast_occupancy(self.occupancy_grid)
 
         return [
