@@ -54,8 +54,8 @@ class RelativeDecayScheduler(ExponentialDecayScheduler):
 
 
 def _optimizers(encoding_lr: float, mlp_lr: float, steps: int) -> dict:
-    """Groups `encoding` (every hash table: the neutral one and the bases) and `mlp`; the official code
-    trains all at 1e-3, this project's tables at 1e-2 (`--optimizers.encoding.optimizer.lr`)."""
+    """Groups `encoding` (every hash table: the neutral one and the bases), `mlp` and `camera_opt`; the
+    official code trains all at 1e-3, this project's tables at 1e-2 (`--optimizers.encoding.optimizer.lr`)."""
 
     def group(lr: float, weight_decay: float) -> dict:
         return {
@@ -63,7 +63,8 @@ def _optimizers(encoding_lr: float, mlp_lr: float, steps: int) -> dict:
             "scheduler": RelativeDecaySchedulerConfig(max_steps=steps),
         }
 
-    return {"encoding": group(encoding_lr, 0.0), "mlp": group(mlp_lr, 1e-6)}
+    # Used only with --pipeline.model.camera-optimizer.mode SO3xR3; nerfacto's rate.
+    return {"encoding": group(encoding_lr, 0.0), "mlp": group(mlp_lr, 1e-6), "camera_opt": group(1e-3, 0.0)}
 
 
 def _machine() -> MachineConfig:

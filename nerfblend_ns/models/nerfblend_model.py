@@ -7,6 +7,7 @@ from typing import Dict, List, Literal, Optional, Tuple, Type
 import torch
 from jaxtyping import Bool, Float, Int
 from nerfacc import OccGridEstimator
+from nerfstudio.cameras.camera_optimizers import CameraOptimizer, CameraOptimizerConfig
 from nerfstudio.cameras.cameras import Cameras
 from nerfstudio.cameras.rays import RayBundle
 from nerfstudio.data.scene_box import OrientedBox
@@ -100,6 +101,9 @@ class NerfBlendModelConfig(ModelConfig):
     """Nearest distance from the camera at which samples are taken."""
     far_plane: float = 1000.0
     """Farthest distance from the camera at which samples are taken."""
+    camera_optimizer: CameraOptimizerConfig = field(default_factory=lambda: CameraOptimizerConfig(mode="off"))
+    """Per-frame pose corrections learned with the model (nerfstudio's optimiser; SO3xR3 as nerfacto uses);
+    they need gradients with respect to sample positions, which only grid.implementation torch gives."""
     clamp_expressions: bool = True
     """Clamp coefficients to the per-dimension range seen in training, as the paper's code does."""
     perceptual_loss: Literal["auto", "required", "off"] = "auto"
@@ -136,6 +140,17 @@ class NerfBlendModel(Model):
         self.occupancy_grid = OccGridEstimator(
             roi_aabb=aabb.flatten(), resolution=self.config.occupancy_resolution, levels=1
         )
+        # Camera refinement: a pose correction per training frame, applied to training rays (get_outputs).
+        if self.config.camera_optimizer.mode != "off" and self.config.grid.implementation != "torch" and (
+            torch.cuda.is_available() and triton_available()
+        ):
+            raise ValueError(
+                "camera_optimizer needs gradients with respect to sample positions, which the Triton lookup does "
+                "not give: set --pipeline.model.grid.implementation torch"
+            )
+        self.camera_optimizer: CameraOptimizer = self.config.camera_optimizer.setup(
+            num_cameras=self.num_train_data, device="cpu"
+        )
         self.step_size = self.config.render_step_size or float((aabb[1] - aabb[0]).norm()) / 1000.0
         self.step = 0
         self._render_grid_cache: Optional[Tuple[tuple, Optional[Tensor]]] = None
@@ -154,7 +169,9 @@ class NerfBlendModel(Model):
     def get_param_groups(self) -> Dict[str, List[Parameter]]:
         encoding = list(self.field.encoding.parameters())
         known = {id(p) for p in encoding}
-        return {"encoding": encoding, "mlp": [p for p in self.field.parameters() if id(p) not in known]}
+        groups = {"encoding": encoding, "mlp": [p for p in self.field.parameters() if id(p) not in known]}
+        self.camera_optimizer.get_param_groups(param_groups=groups)
+        return groups
 
     def _perceptual_on_device(self):
         if self.perceptual is not None:
@@ -210,6 +227,8 @@ class NerfBlendModel(Model):
     def get_outputs(self, ray_bundle: RayBundle) -> Dict[str, Tensor]:
         if "expr" not in ray_bundle.metadata:
             raise ValueError("nerfblend rays need metadata['expr'] (per-ray expression coefficients)")
+        if self.training:
+            self.camera_optimizer.apply_to_raybundle(ray_bundle)
         num_rays = len(ray_bundle)
         origins = ray_bundle.origins.reshape(-1, 3)
         directions = ray_bundle.directions.reshape(-1, 3)
@@ -353,10 +372,12 @@ class NerfBlendModel(Model):
     def get_metrics_dict(self, outputs, batch) -> Dict[str, Tensor]:
         prediction, target, _ = self._targets(batch, outputs)
         mse = torch.mean((prediction.detach() - target) ** 2)
-        return {
+        metrics = {
             "psnr": -10.0 * torch.log10(mse.clamp(min=1e-10)),
             "samples_per_ray": outputs["num_samples_per_ray"].mean(),
         }
+        self.camera_optimizer.get_metrics_dict(metrics)
+        return metrics
 
     def get_loss_dict(self, outputs, batch, metrics_dict=None) -> Dict[str, Tensor]:
         prediction, target, head_mask = self._targets(batch, outputs)
@@ -368,6 +389,8 @@ class NerfBlendModel(Model):
         tables = self.field.encoding.tables  # [K+1, P, F]
         if self.config.basis_l1_weight > 0 and tables.shape[0] > 1:
             losses["basis_l1"] = self.config.basis_l1_weight * basis_table_l1(tables)
+        if self.training:
+            self.camera_optimizer.get_loss_dict(losses)
         return losses
 
     @torch.no_grad()
