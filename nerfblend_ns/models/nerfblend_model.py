@@ -227,7 +227,8 @@ class NerfBlendModel(Model):
     def get_outputs(self, ray_bundle: RayBundle) -> Dict[str, Tensor]:
         if "expr" not in ray_bundle.metadata:
             raise ValueError("nerfblend rays need metadata['expr'] (per-ray expression coefficients)")
-        if self.training:
+        # Rays of no training frame (a test frame's pose fit) keep their pose.
+        if self.training and ray_bundle.camera_indices is not None:
             self.camera_optimizer.apply_to_raybundle(ray_bundle)
         num_rays = len(ray_bundle)
         origins = ray_bundle.origins.reshape(-1, 3)
