@@ -22,6 +22,7 @@ from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderCo
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics
 from nerfblend_ns.models.basis_penalty import basis_table_l1
 from nerfblend_ns.models.distributed_sync import broadcast_occupancy
+from nerfblend_ns.models.expression_augmentation import augment_expressions
 from nerfblend_ns.models.expression_resolution import EXTRAPOLATE_KEY, ResolvedExpression, resolve_camera_expression
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, composite, staged_losses
 from nerfblend_ns.models.occupancy_density import occupancy_density_fn
@@ -106,6 +107,11 @@ class NerfBlendModelConfig(ModelConfig):
     they need gradients with respect to sample positions, which only grid.implementation torch gives."""
     clamp_expressions: bool = True
     """Clamp coefficients to the per-dimension range seen in training, as the paper's code does."""
+    expression_noise: float = 0.0
+    """Training only: Gaussian noise added to each frame's coefficients, its standard deviation this fraction
+    of each dimension's training range (0: off)."""
+    expression_dropout: float = 0.0
+    """Training only: probability that each coefficient of a frame is set to 0 (neutral) for a step."""
     perceptual_loss: Literal["auto", "required", "off"] = "auto"
     """LPIPS(VGG) on patches: auto uses it when its weights are available, required fails without them.
     Evaluation reports LPIPS whenever the weights are available, also with the loss off (an ablation)."""
@@ -239,6 +245,11 @@ class NerfBlendModel(Model):
         # One blended table per run of rays sharing an expression, not per ray. Rays come grouped by
         # frame, so runs need no sort; a full unique sorts the [R, K] rows (2-3 ms per batch on an H100).
         unique_expressions, frame_of_ray = torch.unique_consecutive(expressions, dim=0, return_inverse=True)
+        # Per frame, not per ray: one blended table per frame either way.
+        if self.training and (self.config.expression_noise > 0 or self.config.expression_dropout > 0):
+            unique_expressions = augment_expressions(
+                unique_expressions, self.expr_min, self.expr_max, self.config.expression_noise, self.config.expression_dropout
+            )
         tables = self.field.blend(unique_expressions)  # [B, P, F]
         if not self.training:
             grid = self._render_grid(unique_expressions, tables)
