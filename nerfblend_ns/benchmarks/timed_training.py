@@ -17,8 +17,6 @@ from nerfstudio.engine.callbacks import TrainingCallbackLocation
 from nerfstudio.data.datasets.base_dataset import InputDataset
 from nerfstudio.engine.trainer import Trainer, TrainerConfig
 
-from nerfblend_ns.benchmarks.pose_fit import PoseFitConfig, fit_test_pose
-
 
 @dataclass
 class Checkpoint:
@@ -111,20 +109,14 @@ def build_trainer(config: TrainerConfig, data: Path, output_dir: Path, overrides
 
 
 @torch.no_grad()
-def evaluate_frames(
-    trainer: Trainer, dataset: InputDataset, frame_indices: Sequence[int], pose_fit: Optional[PoseFitConfig] = None
-) -> Dict[str, float]:
-    """Mean of the protocol's metrics over the given frames of `dataset` (nerfblend_ns.metrics.head_metrics),
-    with the tracked poses, or with each frame's pose fitted first (`pose_fit`): report the two apart."""
+def evaluate_frames(trainer: Trainer, dataset: InputDataset, frame_indices: Sequence[int]) -> Dict[str, float]:
+    """Mean of the protocol's metrics over the given frames of `dataset` (nerfblend_ns.metrics.head_metrics)."""
     model = trainer.pipeline.model
     model.eval()
     totals: Dict[str, List[float]] = {}
     for index in frame_indices:
         batch = dataset[index]
         camera = dataset.cameras[index : index + 1].to(model.device)
-        if pose_fit is not None:
-            with torch.enable_grad():
-                camera = fit_test_pose(model, camera, batch["image"], batch["head_mask"], pose_fit)
         outputs = model.get_outputs_for_camera(camera)
         metrics, _ = model.get_image_metrics_and_images(outputs, batch)
         for key, value in metrics.items():

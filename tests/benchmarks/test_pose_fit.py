@@ -1,14 +1,12 @@
 """The test-time pose fit: with the model frozen, a test frame's pose moves towards the true one."""
 
-from types import SimpleNamespace
-
 import pytest
 import torch
 from nerfstudio.cameras.cameras import Cameras
 from toy_pose_scene import INTRINSICS, SIZE, fixed_field_model, ray_error, true_and_tracked_poses, true_images
 
 from nerfblend_ns.benchmarks.pose_fit import PoseFitConfig, fit_test_pose
-from nerfblend_ns.benchmarks.timed_training import evaluate_frames
+from nerfblend_ns.benchmarks.fidelity_scores import score_frames
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, NerfBlendField
 
 
@@ -47,12 +45,15 @@ def test_the_benchmarks_frame_scores_with_a_pose_fit_beat_those_with_the_wrong_p
     model = fixed_field_model(num_frames=1, camera_mode="off")
     image = true_images(model, truth[:1]).view(SIZE, SIZE, 3)
     frames = {0: {"image": image, "head_mask": torch.ones(SIZE, SIZE, 1)}}
-    # A test split of one frame whose tracked pose is wrong.
-    dataset = type("Frames", (), {"cameras": _camera(tracked[0]), "__getitem__": lambda self, index: frames[index]})()
-    trainer = SimpleNamespace(pipeline=SimpleNamespace(model=model))
-    tracked_scores = evaluate_frames(trainer, dataset, [0])
-    fitted_scores = evaluate_frames(trainer, dataset, [0], PoseFitConfig(steps=30, rays_per_step=SIZE * SIZE, learning_rate=5e-3))
-    assert fitted_scores["psnr"] > tracked_scores["psnr"] + 5.0, (tracked_scores, fitted_scores)
+    # A test split of one frame whose tracked pose is wrong, without a face region.
+    dataset = type("Frames", (), {
+        "cameras": _camera(tracked[0]), "face_ovals": None, "face_rects": torch.full((1, 4), float("nan")),
+        "__getitem__": lambda self, index: frames[index],
+    })()
+    (tracked_score,) = score_frames(model, dataset, [0], None)
+    fit = PoseFitConfig(steps=30, rays_per_step=SIZE * SIZE, learning_rate=5e-3)
+    (fitted_score,) = score_frames(model, dataset, [0], None, fit)
+    assert fitted_score.full["psnr"] > tracked_score.full["psnr"] + 5.0, (tracked_score, fitted_score)
 
 
 def test_the_torch_lookup_passes_gradients_to_sample_positions():
