@@ -1,13 +1,14 @@
 """The registered methods: `nerfblend` (the paper's configuration), the "concatenate" baseline of paper
 §4.3 `nerfblend-concat`, and `-small` variants of both for CPU smoke runs."""
 
-from dataclasses import dataclass
-from typing import Tuple, Type
+from dataclasses import dataclass, field
+from typing import Optional, Tuple, Type
 
 import torch
+import tyro
 from nerfstudio.configs.base_config import MachineConfig, ViewerConfig
 from nerfstudio.engine.optimizers import AdamOptimizerConfig
-from nerfstudio.engine.schedulers import ExponentialDecaySchedulerConfig
+from nerfstudio.engine.schedulers import ExponentialDecayScheduler, ExponentialDecaySchedulerConfig
 from nerfstudio.engine.trainer import TrainerConfig
 from nerfstudio.pipelines.base_pipeline import VanillaPipelineConfig
 from nerfstudio.plugins.types import MethodSpecification
@@ -29,14 +30,42 @@ class AdamBetasOptimizerConfig(AdamOptimizerConfig):
     """Adam's running-average coefficients."""
 
 
+@dataclass
+class RelativeDecaySchedulerConfig(ExponentialDecaySchedulerConfig):
+    """Exponential decay to a fixed fraction of the group's learning rate, whatever that rate is set to."""
+
+    _target: Type = field(default_factory=lambda: RelativeDecayScheduler)
+    lr_final: tyro.conf.Suppress[Optional[float]] = None
+    final_fraction: float = 0.1
+    """Learning rate at max_steps, as a fraction of the optimizer's."""
+
+
+class RelativeDecayScheduler(ExponentialDecayScheduler):
+    """nerfstudio's exponential decay, its final rate `final_fraction` of the initial one: changing a group's
+    `--optimizers.<group>.optimizer.lr` alone keeps the shape of the schedule."""
+
+    config: RelativeDecaySchedulerConfig
+
+    def get_scheduler(self, optimizer, lr_init: float):
+        absolute = ExponentialDecaySchedulerConfig(
+            lr_pre_warmup=self.config.lr_pre_warmup, lr_final=lr_init * self.config.final_fraction,
+            warmup_steps=self.config.warmup_steps, max_steps=self.config.max_steps, ramp=self.config.ramp,
+        )
+        return ExponentialDecayScheduler(absolute).get_scheduler(optimizer, lr_init)
+
+
 def _optimizers(encoding_lr: float, mlp_lr: float, steps: int) -> dict:
+    """Groups `encoding` (every hash table: the neutral one and the bases), `mlp` and `camera_opt`; the
+    official code trains all at 1e-3, this project's tables at 1e-2 (`--optimizers.encoding.optimizer.lr`)."""
+
     def group(lr: float, weight_decay: float) -> dict:
         return {
             "optimizer": AdamBetasOptimizerConfig(lr=lr, eps=1e-15, weight_decay=weight_decay),
-            "scheduler": ExponentialDecaySchedulerConfig(lr_final=lr / 10, max_steps=steps),
+            "scheduler": RelativeDecaySchedulerConfig(max_steps=steps),
         }
 
-    return {"encoding": group(encoding_lr, 0.0), "mlp": group(mlp_lr, 1e-6)}
+    # Used only with --pipeline.model.camera-optimizer.mode SO3xR3; nerfacto's rate.
+    return {"encoding": group(encoding_lr, 0.0), "mlp": group(mlp_lr, 1e-6), "camera_opt": group(1e-3, 0.0)}
 
 
 def _machine() -> MachineConfig:

@@ -34,6 +34,7 @@ from nerfblend_ns.benchmarks.fidelity_scores import (
 )
 from nerfblend_ns.benchmarks.fidelity_tables import comparison_table, run_table
 from nerfblend_ns.benchmarks.frame_grid import write_rgb_png
+from nerfblend_ns.benchmarks.pose_fit import PoseFitConfig
 from nerfblend_ns.benchmarks.render_speed import measure_render, square_cameras
 from nerfblend_ns.benchmarks.run_info import device_name, git_dirty, git_revision
 from nerfblend_ns.benchmarks.test_frame_renders import evenly_spaced, render_test_frames
@@ -59,6 +60,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-steps", type=int, default=10**7, help="stop a workspace's training after this many steps")
     parser.add_argument("--test-stride", type=int, default=1, help="score every n-th test frame (1: all)")
     parser.add_argument("--train-frames", type=int, default=16, help="training frames, evenly spaced, scored at each checkpoint")
+    parser.add_argument("--pose-fit-steps", type=int, default=0,
+                        help="also score the test frames with poses fitted to them in this many steps, as a separate "
+                             "score test_fitted_poses (0: tracked poses only; docs/evaluation.md)")
     parser.add_argument("--picture-frames", type=int, default=3, help="worst and as many median test frames in the picture")
     parser.add_argument("--render-frames", type=int, default=8, help="test cameras rendered to time the model (0: none)")
     parser.add_argument("--render-size", type=int, default=512, help="width and height of the timed frames")
@@ -108,6 +112,9 @@ def _benchmark_workspace(args: argparse.Namespace, data: Path, name: str, lpips:
         test_scores = summarize(score_frames(model, test, test_indices, lpips), per_frame=True)
         train_scores = summarize(score_frames(model, train, train_indices, lpips), per_frame=False)
         scores = {"test": test_scores, "train": train_scores, "gap": generalisation_gap(test_scores, train_scores)}
+        if args.pose_fit_steps > 0:
+            fit = PoseFitConfig(steps=args.pose_fit_steps)
+            scores["test_fitted_poses"] = summarize(score_frames(model, test, test_indices, lpips, fit), per_frame=True)
         if render_cameras:
             speed = measure_render(model, render_cameras, model.config.eval_num_rays_per_chunk)
             scores.update(render_fps=speed.fps, render=asdict(speed))

@@ -30,3 +30,7 @@ def test_dataparser_is_registered():
     dataparsers, descriptions = discover_dataparsers()
     assert isinstance(dataparsers["nerfblend-data"], NerfBlendDataParserConfig)
     assert descriptions["nerfblend-data"]
+
+
+def test_the_paper_configuration_penalises_the_basis_tables_as_the_authors_code_does():
+    assert discover_methods()[0]["nerfblend"].pipeline.model.basis_l1_weight == 1.0

@@ -13,6 +13,7 @@ import torch
 from jaxtyping import Bool
 from nerfstudio.models.base_model import Model
 
+from nerfblend_ns.benchmarks.pose_fit import PoseFitConfig, fit_test_pose
 from nerfblend_ns.data.head_dataset import HeadDataset
 from nerfblend_ns.metrics.face_region import ellipse_region, polygon_region, region_metrics
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics
@@ -61,15 +62,22 @@ class FrameScore:
 
 
 @torch.no_grad()
-def score_frames(model: Model, dataset: HeadDataset, indices: Sequence[int], lpips: Lpips) -> List[FrameScore]:
-    """Full-frame and face-region scores of the given frames of `dataset`."""
+def score_frames(
+    model: Model, dataset: HeadDataset, indices: Sequence[int], lpips: Lpips, pose_fit: Optional[PoseFitConfig] = None
+) -> List[FrameScore]:
+    """Full-frame and face-region scores of the given frames of `dataset`, with their tracked poses, or with
+    each frame's pose fitted to it first (`pose_fit`; docs/evaluation.md: never mix the two)."""
     was_training = model.training
     model.eval()
     scores = []
     try:
         for index in indices:
             batch = dataset[index]
-            outputs = model.get_outputs_for_camera(dataset.cameras[index : index + 1].to(model.device))
+            camera = dataset.cameras[index : index + 1].to(model.device)
+            if pose_fit is not None:
+                with torch.enable_grad():
+                    camera = fit_test_pose(model, camera, batch["image"], batch["head_mask"], pose_fit)
+            outputs = model.get_outputs_for_camera(camera)
             prediction = outputs["rgb"].clamp(0.0, 1.0)  # [H, W, 3]
             image = batch["image"][..., :3].float().to(prediction.device)  # [H, W, 3]
             head_mask = batch["head_mask"].float().to(prediction.device)  # [H, W, 1]

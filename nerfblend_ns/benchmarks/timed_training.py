@@ -88,7 +88,13 @@ def run_config(config: TrainerConfig, data: Path, output_dir: Path, overrides: O
         target = config
         *parents, name = dotted.split(".")
         for parent in parents:
-            target = getattr(target, parent)
+            # The optimizer groups are a dict: "optimizers.encoding.optimizer.lr".
+            if isinstance(target, dict):
+                if parent not in target:
+                    raise AttributeError(f"override {dotted}: no {parent!r} among {sorted(target)}")
+                target = target[parent]
+            else:
+                target = getattr(target, parent)
         if not hasattr(target, name):
             raise AttributeError(f"override {dotted}: {type(target).__name__} has no field {name!r}")
         setattr(target, name, value)

@@ -7,6 +7,7 @@ from typing import Dict, List, Literal, Optional, Tuple, Type
 import torch
 from jaxtyping import Bool, Float, Int
 from nerfacc import OccGridEstimator
+from nerfstudio.cameras.camera_optimizers import CameraOptimizer, CameraOptimizerConfig
 from nerfstudio.cameras.cameras import Cameras
 from nerfstudio.cameras.rays import RayBundle
 from nerfstudio.data.scene_box import OrientedBox
@@ -19,7 +20,9 @@ from torch.nn import Parameter
 from nerfblend_ns.encodings.lookup_implementation import triton_available
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, NerfBlendField
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics, require_finite
+from nerfblend_ns.models.basis_penalty import basis_table_l1
 from nerfblend_ns.models.distributed_sync import broadcast_occupancy
+from nerfblend_ns.models.expression_augmentation import augment_expressions
 from nerfblend_ns.models.expression_resolution import EXTRAPOLATE_KEY, ResolvedExpression, resolve_camera_expression
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, composite, staged_losses
 from nerfblend_ns.models.occupancy_density import occupancy_density_fn
@@ -37,6 +40,7 @@ from nerfblend_ns.rendering.fused_rendering import current_kernel_weights, rende
 from nerfblend_ns.rendering.graph_replay import GraphCache
 from nerfblend_ns.rendering.occupancy_ray_marching import march_rays
 from nerfblend_ns.rendering.packed_volume_rendering import RenderedRays, render_packed
+from nerfblend_ns.rendering.visual_hull import VisualHullConfig, training_hull
 from nerfblend_ns.viewer.expression_controls import ExpressionControls
 
 
@@ -51,6 +55,9 @@ class NerfBlendModelConfig(ModelConfig):
     """MLPs decoding features into density and colour."""
     losses: LossScheduleConfig = field(default_factory=LossScheduleConfig)
     """Training stages and loss weights."""
+    basis_l1_weight: float = 1.0
+    """Weight of mean|H_k| over the basis tables (not the neutral one), added to every step's loss as the
+    authors' code does (the paper omits it); 0 turns it off. A field without basis tables has no such term."""
     occupancy_resolution: int = 128
     """Cells per axis of the occupancy grid over the scene box."""
     occupancy_update_interval: int = 16
@@ -64,6 +71,8 @@ class NerfBlendModelConfig(ModelConfig):
     occupancy_half_precision: bool = True
     """Evaluate the occupancy update's MLPs under float16 autocast on CUDA, as the paper's code does;
     its (K + 1)·N MLP evaluations dominate an update. Off: float32."""
+    visual_hull: VisualHullConfig = field(default_factory=VisualHullConfig)
+    """Empty space carved from the occupancy grid by the training frames' head masks."""
     expression_aware_occupancy: bool = True
     """Build the grid from the max density over h0 and h0 + ŵ_i·h_i (paper §3.3); off: neutral head only."""
     render_step_size: Optional[float] = None
@@ -93,8 +102,16 @@ class NerfBlendModelConfig(ModelConfig):
     """Nearest distance from the camera at which samples are taken."""
     far_plane: float = 1000.0
     """Farthest distance from the camera at which samples are taken."""
+    camera_optimizer: CameraOptimizerConfig = field(default_factory=lambda: CameraOptimizerConfig(mode="off"))
+    """Per-frame pose corrections learned with the model (nerfstudio's optimiser; SO3xR3 as nerfacto uses);
+    they need gradients with respect to sample positions, which only grid.implementation torch gives."""
     clamp_expressions: bool = True
     """Clamp coefficients to the per-dimension range seen in training, as the paper's code does."""
+    expression_noise: float = 0.0
+    """Training only: Gaussian noise added to each frame's coefficients, its standard deviation this fraction
+    of each dimension's training range (0: off)."""
+    expression_dropout: float = 0.0
+    """Training only: probability that each coefficient of a frame is set to 0 (neutral) for a step."""
     perceptual_loss: Literal["auto", "required", "off"] = "auto"
     """LPIPS(VGG) on patches: auto uses it when its weights are available, required fails without them.
     Evaluation reports LPIPS whenever the weights are available, also with the loss off (an ablation)."""
@@ -129,6 +146,17 @@ class NerfBlendModel(Model):
         self.occupancy_grid = OccGridEstimator(
             roi_aabb=aabb.flatten(), resolution=self.config.occupancy_resolution, levels=1
         )
+        # Camera refinement: a pose correction per training frame, applied to training rays (get_outputs).
+        if self.config.camera_optimizer.mode != "off" and self.config.grid.implementation != "torch" and (
+            torch.cuda.is_available() and triton_available()
+        ):
+            raise ValueError(
+                "camera_optimizer needs gradients with respect to sample positions, which the Triton lookup does "
+                "not give: set --pipeline.model.grid.implementation torch"
+            )
+        self.camera_optimizer: CameraOptimizer = self.config.camera_optimizer.setup(
+            num_cameras=self.num_train_data, device="cpu"
+        )
         self.step_size = self.config.render_step_size or float((aabb[1] - aabb[0]).norm()) / 1000.0
         self.step = 0
         self._render_grid_cache: Optional[Tuple[tuple, Optional[Tensor]]] = None
@@ -147,7 +175,9 @@ class NerfBlendModel(Model):
     def get_param_groups(self) -> Dict[str, List[Parameter]]:
         encoding = list(self.field.encoding.parameters())
         known = {id(p) for p in encoding}
-        return {"encoding": encoding, "mlp": [p for p in self.field.parameters() if id(p) not in known]}
+        groups = {"encoding": encoding, "mlp": [p for p in self.field.parameters() if id(p) not in known]}
+        self.camera_optimizer.get_param_groups(param_groups=groups)
+        return groups
 
     def _perceptual_on_device(self):
         if self.perceptual is not None:
@@ -162,6 +192,15 @@ class NerfBlendModel(Model):
             if hasattr(datamanager, "sample_patches"):
                 datamanager.sample_patches = self.config.losses.stage(step) == 3
 
+        # Visual hull: cells outside the head in the training views stay empty through every update.
+        allowed = None
+        if self.config.visual_hull.enabled:
+            allowed = training_hull(
+                self.config.visual_hull, self.occupancy_grid.aabbs[0], self.config.occupancy_resolution,
+                datamanager.train_dataset.cameras, datamanager.frame_cache.head_masks,
+            ).to(self.occupancy_grid.binaries.device)
+            self.occupancy_grid.binaries &= allowed
+
         def update_occupancy(step: int) -> None:
             self.occupancy_grid.update_every_n_steps(
                 step=step,
@@ -173,6 +212,8 @@ class NerfBlendModel(Model):
                 warmup_steps=self.config.occupancy_warmup_steps,
                 n=self.config.occupancy_update_interval,
             )
+            if allowed is not None:
+                self.occupancy_grid.binaries &= allowed
             broadcast_occupancy(self.occupancy_grid)
 
         return [
@@ -192,6 +233,9 @@ class NerfBlendModel(Model):
     def get_outputs(self, ray_bundle: RayBundle) -> Dict[str, Tensor]:
         if "expr" not in ray_bundle.metadata:
             raise ValueError("nerfblend rays need metadata['expr'] (per-ray expression coefficients)")
+        # Rays of no training frame (a test frame's pose fit) keep their pose.
+        if self.training and ray_bundle.camera_indices is not None:
+            self.camera_optimizer.apply_to_raybundle(ray_bundle)
         num_rays = len(ray_bundle)
         origins = ray_bundle.origins.reshape(-1, 3)
         directions = ray_bundle.directions.reshape(-1, 3)
@@ -201,6 +245,11 @@ class NerfBlendModel(Model):
         # One blended table per run of rays sharing an expression, not per ray. Rays come grouped by
         # frame, so runs need no sort; a full unique sorts the [R, K] rows (2-3 ms per batch on an H100).
         unique_expressions, frame_of_ray = torch.unique_consecutive(expressions, dim=0, return_inverse=True)
+        # Per frame, not per ray: one blended table per frame either way.
+        if self.training and (self.config.expression_noise > 0 or self.config.expression_dropout > 0):
+            unique_expressions = augment_expressions(
+                unique_expressions, self.expr_min, self.expr_max, self.config.expression_noise, self.config.expression_dropout
+            )
         tables = self.field.blend(unique_expressions)  # [B, P, F]
         if not self.training:
             grid = self._render_grid(unique_expressions, tables)
@@ -335,18 +384,26 @@ class NerfBlendModel(Model):
     def get_metrics_dict(self, outputs, batch) -> Dict[str, Tensor]:
         prediction, target, _ = self._targets(batch, outputs)
         mse = torch.mean((prediction.detach() - target) ** 2)
-        return {
+        metrics = {
             "psnr": -10.0 * torch.log10(mse.clamp(min=1e-10)),
             "samples_per_ray": outputs["num_samples_per_ray"].mean(),
         }
+        self.camera_optimizer.get_metrics_dict(metrics)
+        return metrics
 
     def get_loss_dict(self, outputs, batch, metrics_dict=None) -> Dict[str, Tensor]:
         prediction, target, head_mask = self._targets(batch, outputs)
-        return staged_losses(
+        losses = staged_losses(
             self.config.losses, self.step, prediction, target, outputs["accumulation"], head_mask,
             int(batch.get("num_patches", 0)), int(batch.get("patch_size", 0)),
             None if self.config.perceptual_loss == "off" else self._perceptual_on_device(),
         )
+        tables = self.field.encoding.tables  # [K+1, P, F]
+        if self.config.basis_l1_weight > 0 and tables.shape[0] > 1:
+            losses["basis_l1"] = self.config.basis_l1_weight * basis_table_l1(tables)
+        if self.training:
+            self.camera_optimizer.get_loss_dict(losses)
+        return losses
 
     @torch.no_grad()
     def get_outputs_for_camera(self, camera: Cameras, obb_box: Optional[OrientedBox] = None) -> Dict[str, Tensor]:

@@ -28,3 +28,17 @@ def test_ablations_change_a_copy_only(small):
 def test_a_misspelt_override_fails():
     with pytest.raises(AttributeError, match="expression_aware_ocupancy"):
         run_config(VARIANTS["nerfblend"].method.config, Path("ws"), Path("out"), {"pipeline.model.expression_aware_ocupancy": False})
+
+
+def test_an_override_reaches_an_optimizer_group_and_its_schedule_follows():
+    import torch
+
+    config = run_config(VARIANTS["nerfblend"].method.config, Path("ws"), Path("out"), {"optimizers.encoding.optimizer.lr": 1e-3})
+    group = config.optimizers["encoding"]
+    assert group["optimizer"].lr == 1e-3 and VARIANTS["nerfblend"].method.config.optimizers["encoding"]["optimizer"].lr == 1e-2
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=group["optimizer"].lr)
+    scheduler = group["scheduler"].setup().get_scheduler(optimizer, lr_init=group["optimizer"].lr)
+    final = scheduler.lr_lambdas[0](group["scheduler"].max_steps) * group["optimizer"].lr
+    assert final == pytest.approx(1e-4)  # a tenth of the rate set, as for the default
+    with pytest.raises(AttributeError, match="'encodng'"):
+        run_config(VARIANTS["nerfblend"].method.config, Path("ws"), Path("out"), {"optimizers.encodng.optimizer.lr": 1e-3})

@@ -26,7 +26,7 @@ def test_tiny_run_writes_every_score_a_picture_and_compares_with_itself(tmp_path
     result = _run(
         "--data", str(tmp_path / "head"), "--method", "nerfblend-small", "--minutes", "0.01", "0.02",
         "--train-frames", "3", "--picture-frames", "1", "--render-frames", "1", "--render-size", "24",
-        "--output-dir", str(out),
+        "--pose-fit-steps", "2", "--output-dir", str(out),
     )
     assert result.returncode == 0, f"benchmark failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     document = json.loads((out / "fidelity.json").read_text())
@@ -45,6 +45,8 @@ def test_tiny_run_writes_every_score_a_picture_and_compares_with_itself(tmp_path
         assert test["full"]["min"] == min(test["per_frame_psnr"])
         assert all(math.isfinite(value) for part in (test, train) for region in ("full", "face") for value in part[region].values())
         assert checkpoint["gap"]["face"]["psnr"] == pytest.approx(test["face"]["psnr"] - train["face"]["psnr"])
+        fitted = checkpoint["test_fitted_poses"]  # scored apart from the tracked poses' "test"
+        assert fitted["frames"] == 2 and len(fitted["per_frame_psnr"]) == 2 and math.isfinite(fitted["full"]["psnr"])
         assert checkpoint["steps_per_s"] > 0 and checkpoint["render_fps"] > 0 and checkpoint["render"]["size"] == 24
     assert run["picture_frame_indices"] == sorted(range(2), key=lambda i: last["test"]["per_frame_psnr"][i])
     assert Image.open(out / run["picture"]).size == (3 * SIZE, 2 * SIZE)
