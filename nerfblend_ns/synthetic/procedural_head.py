@@ -161,6 +161,8 @@ class Solid:
     """Whether the mouth cavity cuts it."""
     lit: bool = True
     """False inside the mouth, which the head-fixed lights cannot reach: its colour is the albedo."""
+    neck: bool = False
+    """Whether it is the neck, which a head mask should leave out."""
 
     def interval(self, origin: np.ndarray, dirs: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Entry and exit parameters [N], [N] and the index [N], [N] of the piece bounding each."""
@@ -384,7 +386,7 @@ def build_head(expression: np.ndarray) -> HeadScene:
         Solid((layout.jaw,), skin, carvable=True),
         Solid((Ellipsoid(_vec(0.0, 0.019, -0.008), _vec(0.079, 0.103, 0.093)), hairline), _hair_albedo),
         Solid((Ellipsoid(NOSE_TIP - _vec(0.0, 0.0, 0.016), _vec(0.011, 0.019, 0.016)),), skin),
-        Solid(neck, _flat(0.92 * _SKIN)),
+        Solid(neck, _flat(0.92 * _SKIN), neck=True),
         *(solid for centre in EYE_CENTRES for solid in _eye_solids(centre, layout)),
         *teeth,
     )
@@ -486,6 +488,7 @@ def _shade(albedo: np.ndarray, normals: np.ndarray) -> np.ndarray:
 class HeadRender:
     rgb: np.ndarray  # [H, W, 3] uint8
     mask: np.ndarray  # [H, W] bool, pixels whose ray first meets the head
+    neck: np.ndarray  # [H, W] bool, the part of mask whose ray first meets the neck
 
 
 def _rays_near(bound: Optional[Tuple[np.ndarray, float]], origin: np.ndarray, dirs: np.ndarray) -> np.ndarray:
@@ -525,7 +528,9 @@ def render_head(expression: np.ndarray, camera: PinholeCamera) -> HeadRender:
         albedo = solid.albedo(points)
         rgb[rays] = _shade(albedo, normals[rays]) if solid.lit else albedo
     image = np.round(np.clip(rgb, 0.0, 1.0) * 255.0).astype(np.uint8).reshape(camera.height, camera.width, 3)
-    return HeadRender(image, (owner >= 0).reshape(camera.height, camera.width))
+    neck = np.isin(owner, [index for index, (solid, _) in enumerate(surfaces) if solid.neck])
+    shape = (camera.height, camera.width)
+    return HeadRender(image, (owner >= 0).reshape(shape), neck.reshape(shape))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ import numpy as np
 from nerfblend_ns.tracking.face_tracker import FaceTracker
 from nerfblend_ns.tracking.head_crop import SquareCrop
 from nerfblend_ns.tracking.head_mask import head_mask
+from nerfblend_ns.tracking.head_pose import camera_to_world, mediapipe_intrinsics
+from nerfblend_ns.tracking.mask_volume import MaskVolumeConfig
 from nerfblend_ns.tracking.resume_cache import FrameRecord
 from nerfblend_ns.tracking.selfie_segmenter import SelfieSegmenter
 
@@ -25,8 +27,7 @@ class FrameSettings:
     resolution: int
     image_format: ImageFormat
     jpeg_quality: int
-    neck_length: float
-    neck_half_width: float
+    mask: MaskVolumeConfig
 
 
 def image_file_name(index: int, image_format: ImageFormat) -> str:
@@ -73,8 +74,9 @@ class FrameTracker:
         mask = head_mask(
             self._segmenter.person_confidence(rgb),
             points,
-            neck_length=settings.neck_length,
-            neck_half_width=settings.neck_half_width,
+            camera_to_world(face.face_to_camera),
+            mediapipe_intrinsics(settings.resolution, settings.resolution),
+            settings.mask,
         )
         if not mask.any():
             return FrameRecord(index=index, failure="empty head mask")

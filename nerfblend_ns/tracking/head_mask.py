@@ -1,54 +1,79 @@
-"""Head mask (head, hair, upper neck) from a person segmentation and the face landmarks.
+"""Head mask (face, ears, hair; the neck on request) from the person segmentation, the face oval and the camera.
 
-The selfie segmenter separates the person from the background but keeps shoulders and clothing.
-Below the chin only a band around the face's vertical axis, as wide as a neck, is kept, and it ends a
-short way below the chin: this removes shoulders and clothing even when the chin is near the bottom of
-the frame. The connected part that holds the nose is the head (a raised hand or a second person stays
-out).
+The selfie segmenter separates the person from the background but keeps neck, shoulders and clothing,
+which move on their own. What the mask keeps is bounded by volumes fixed in the head's frame
+(mask_volume) and by the face oval of the landmarks: the person's pixels that see the head volume
+(above a head-fixed plane under the ears) or lie inside the face oval (the jaw line below the ears),
+plus, as an option, those that see the neck cylinder. Since the bounds move with the head, a pixel's
+being in the mask depends on the head's pose and expression, not on image-space rules. The connected
+part that holds the nose is the head (a raised hand or a second person stays out), and holes inside it
+(eyes, an open mouth the segmenter missed) are filled.
 """
 
 import cv2
 import numpy as np
 
+from nerfblend_ns.dataparsers.landmark_file import FACE_OVAL
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 from nerfblend_ns.tracking import face_landmarks
+from nerfblend_ns.tracking.mask_volume import (
+    WORKSPACE_RADIUS_M,
+    MaskVolumeConfig,
+    convex_polygon_image,
+    head_volume_points,
+    neck_in_front,
+    neck_volume_points,
+    volume_image,
+)
+
+PERSON_THRESHOLD = 0.5
+"""Selfie-segmenter confidence above which a pixel belongs to the person."""
+NECK_BOTTOM_Y = -2.0 * WORKSPACE_RADIUS_M
+"""Height down to which the neck can hide the head volume: the neck reaches below the workspace's ball."""
+JAW_MARGIN = 0.03
+"""The face oval is grown by this fraction of its size: MediaPipe's oval runs just inside the jaw's edge."""
+
+
+def face_oval_region(landmarks: np.ndarray, shape: tuple) -> np.ndarray:
+    """Boolean image [H, W] inside the face oval of landmarks [478, 2], grown by JAW_MARGIN about its centre."""
+    oval = landmarks[list(FACE_OVAL)]  # [36, 2]
+    centre = oval.mean(axis=0)
+    return convex_polygon_image(centre + (1.0 + JAW_MARGIN) * (oval - centre), shape)
 
 
 def head_mask(
     person_confidence: np.ndarray,  # [H, W] selfie segmenter confidence in [0, 1]
     landmarks: np.ndarray,  # [478, 2] pixel coordinates
-    neck_length: float = 0.25,
-    neck_half_width: float = 0.4,
-    threshold: float = 0.5,
+    camera_to_world: np.ndarray,  # [4, 4] the frame's OpenGL camera in the head-fixed world
+    intrinsics: PinholeIntrinsics,
+    config: MaskVolumeConfig = MaskVolumeConfig(),
 ) -> np.ndarray:
-    """Boolean head mask [H, W].
+    """Boolean head mask [H, W] of a frame whose head pose is camera_to_world."""
+    shape = (intrinsics.height, intrinsics.width)
+    if person_confidence.shape != shape:
+        raise ValueError(
+            f"person confidence of shape {person_confidence.shape} does not match the camera's "
+            f"{intrinsics.height}×{intrinsics.width} image"
+        )
+    person = person_confidence > PERSON_THRESHOLD
+    face = face_oval_region(landmarks, shape)
+    kept = person & volume_image(head_volume_points(config), camera_to_world, intrinsics)
+    # Only where the neck's image overlaps the head volume's can the neck hide it: test those pixels' rays.
+    neck_image = volume_image(neck_volume_points(config, NECK_BOTTOM_Y), camera_to_world, intrinsics)
+    rows, cols = np.nonzero(kept & neck_image & ~face)
+    hidden = neck_in_front(config, np.stack([cols, rows], axis=-1) + 0.5, camera_to_world, intrinsics)
+    kept[rows[hidden], cols[hidden]] = False
+    kept |= person & face
+    if config.keep_neck:
+        kept |= person & volume_image(neck_volume_points(config, config.neck_cut_y), camera_to_world, intrinsics)
+    return _fill_holes(_component_with_face(kept, landmarks))
 
-    neck_length: how far below the chin the neck is kept, in face lengths (forehead to chin).
-    neck_half_width: half the width of the kept neck band, in face widths (cheek to cheek).
-    """
-    chin, forehead = landmarks[face_landmarks.CHIN], landmarks[face_landmarks.FOREHEAD]
-    face_length = float(np.linalg.norm(forehead - chin))
-    face_width = float(np.linalg.norm(landmarks[face_landmarks.CHEEKS[0]] - landmarks[face_landmarks.CHEEKS[1]]))
-    if face_length == 0.0 or face_width == 0.0:
-        return np.zeros(person_confidence.shape, dtype=bool)
-    up = (forehead - chin) / face_length  # [2] image direction from chin to forehead
-    across = np.array([-up[1], up[0]])  # [2]
-    reach = 4.0 * max(person_confidence.shape)  # far enough to leave the image on every side
-    half_width = neck_half_width * face_width
-    above_chin = [
-        chin - reach * across,
-        chin + reach * across,
-        chin + reach * (across + up),
-        chin + reach * (up - across),
-    ]
-    neck = [chin - half_width * across, chin + half_width * across]
-    neck += [corner - neck_length * face_length * up for corner in neck[::-1]]
-    region = np.zeros(person_confidence.shape, np.uint8)
-    for polygon in (above_chin, neck):
-        # pixel centres sit at +0.5; fillPoly works on integer corners, so shift by a sub-pixel grid of 1/16
-        corners = np.round((np.array(polygon) - 0.5) * 16).astype(np.int32)
-        cv2.fillPoly(region, [corners], 1, lineType=cv2.LINE_8, shift=4)
-    kept = (person_confidence > threshold) & (region > 0)
-    return _component_with_face(kept, landmarks)
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """mask [H, W] with every background region that does not touch the image border added."""
+    outside = np.pad(~mask, 1, constant_values=True).astype(np.uint8)  # a border ring joins every outside region
+    cv2.floodFill(outside, None, (0, 0), 0)
+    return mask | (outside[1:-1, 1:-1] > 0)
 
 
 def _component_with_face(mask: np.ndarray, landmarks: np.ndarray) -> np.ndarray:

@@ -197,8 +197,7 @@ def _track_frames(
         resolution=config.resolution,
         image_format=config.image_format,
         jpeg_quality=config.jpeg_quality,
-        neck_length=config.neck_length,
-        neck_half_width=config.neck_half_width,
+        mask=config.mask,
     )
     progress.start("tracking frames", len(missing))
     records: Dict[int, FrameRecord] = {}

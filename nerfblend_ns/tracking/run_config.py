@@ -1,11 +1,12 @@
 """The options of a tracking run, their checks, and which of them shape per-frame results."""
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Literal, Optional
 
 from nerfblend_ns.tracking.errors import TrackingError
+from nerfblend_ns.tracking.mask_volume import MaskVolumeConfig
 from nerfblend_ns.tracking.model_files import DEFAULT_CACHE_DIR, FACE_LANDMARKER, SELFIE_SEGMENTER
 from nerfblend_ns.tracking.smoothing import SmoothingConfig
 
@@ -38,10 +39,8 @@ class ProcessVideoConfig:
     """Coefficients whose range over the clip is below this are reported as static."""
     drop_static_coefficients: bool = False
     """Leave the static coefficients out of the workspace."""
-    neck_length: float = 0.25
-    """How far below the chin the head mask keeps the neck, in face lengths."""
-    neck_half_width: float = 0.4
-    """Half-width of the neck kept by the head mask, in face widths."""
+    mask: MaskVolumeConfig = field(default_factory=MaskVolumeConfig)
+    """Head-fixed bounds of the head mask: where hair is cut under the ears, whether the neck is kept."""
     image_format: Literal["jpg", "png"] = "jpg"
     """File format of the workspace frames."""
     jpeg_quality: int = 95
@@ -62,8 +61,8 @@ def check_options(config: ProcessVideoConfig) -> None:
     """Raises TrackingError naming the first option out of range."""
     numbers = {
         "--start-s": config.start_s, "--end-s": config.end_s, "--crop-scale": config.crop_scale,
-        "--static-range": config.static_range, "--neck-length": config.neck_length,
-        "--neck-half-width": config.neck_half_width, "--smoothing.min-cutoff-hz": config.smoothing.min_cutoff_hz,
+        "--static-range": config.static_range, "--mask.head-cut-y": config.mask.head_cut_y,
+        "--mask.neck-cut-y": config.mask.neck_cut_y, "--smoothing.min-cutoff-hz": config.smoothing.min_cutoff_hz,
         "--smoothing.beta": config.smoothing.beta,
     }
     for flag, value in numbers.items():
@@ -90,8 +89,7 @@ def cache_settings(config: ProcessVideoConfig) -> Dict[str, Any]:
         "resolution": config.resolution,
         "crop_scale": config.crop_scale,
         "crop_samples": config.crop_samples,
-        "neck_length": config.neck_length,
-        "neck_half_width": config.neck_half_width,
+        "mask": asdict(config.mask),
         "image_format": config.image_format,
         "jpeg_quality": config.jpeg_quality,
         "models": {spec.file_name: spec.sha256 for spec in (FACE_LANDMARKER, SELFIE_SEGMENTER)},
