@@ -49,6 +49,9 @@ _JITTER_FIELDS = (
 )
 
 
+_POSE_SOURCES = ("mediapipe", "mediapipe_smoothed", "workspace")
+
+
 def _summary(report: Dict[str, Any]) -> str:
     raw, smoothed = report["pose_jitter"]["raw"], report["pose_jitter"]["smoothed"]
     coverage = report["mask_coverage"]
@@ -61,6 +64,14 @@ def _summary(report: Dict[str, Any]) -> str:
         + ", ".join(
             f"{label} {raw[key]:.{digits}f} → {smoothed[key]:.{digits}f} {unit}"
             for label, key, digits, unit in _JITTER_FIELDS
+        ),
+        "stable landmarks' reprojection RMS (MediaPipe raw / smoothed / workspace poses): "
+        + " / ".join(f"{report['pose_quality'][name]['stable_landmark_rms_px']:.2f}" for name in _POSE_SOURCES)
+        + " px; jitter (rotation change, head centre step): "
+        + " / ".join(
+            f"{report['pose_quality'][name]['rotation_second_difference_deg_rms']:.3f}° "
+            f"{report['pose_quality'][name]['translation_mm_rms']:.2f} mm"
+            for name in _POSE_SOURCES
         ),
         f"head mask coverage: mean {coverage['mean']:.1%}, min {coverage['min']:.1%}, max {coverage['max']:.1%}",
     ]

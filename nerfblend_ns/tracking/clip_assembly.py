@@ -5,7 +5,9 @@ from typing import List, Tuple
 import numpy as np
 
 from nerfblend_ns.tracking.expression_coefficients import ExpressionTable, from_blendshapes, static_columns
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 from nerfblend_ns.tracking.head_pose import camera_to_world
+from nerfblend_ns.tracking.pose_fit import PoseFitConfig, fit_poses
 from nerfblend_ns.tracking.resume_cache import FrameRecord
 from nerfblend_ns.tracking.smoothing import SmoothingConfig, contiguous_runs, smooth_poses, smooth_values
 from nerfblend_ns.tracking.workspace_writer import TrackedClip
@@ -19,8 +21,10 @@ def assemble_clip(
     rate_hz: float,
     static_range: float,
     drop_static: bool,
+    pose_fit: PoseFitConfig,
+    intrinsics: PinholeIntrinsics,
 ) -> Tuple[TrackedClip, List[str]]:
-    """The tracked clip with smoothed poses and coefficients, and the names of the static coefficients.
+    """The tracked clip with fitted (or smoothed) poses and smoothed coefficients, and the static coefficients' names.
 
     Coefficients moving less than static_range over the clip are static; drop_static leaves them out.
     """
@@ -31,8 +35,12 @@ def assemble_clip(
     if drop_static:
         raw = raw.keep([column for column in range(len(raw.names)) if column not in static])
     poses, values = raw_poses.copy(), raw.values.copy()
-    for run in contiguous_runs(positions):  # failed frames split the clip: nothing is smoothed across them
+    runs = contiguous_runs(positions)
+    for run in runs:  # failed frames split the clip: nothing is smoothed across them
         poses[run] = smooth_poses(raw_poses[run], smoothing, rate_hz)
         values[run] = smooth_values(raw.values[run], smoothing, smoothing.expression_window, rate_hz)
+    if pose_fit.enabled:
+        landmarks = np.stack([record.landmarks for record in records]).astype(np.float64)
+        poses = fit_poses(landmarks, raw_poses, intrinsics, runs, pose_fit).camera_to_world
     smoothed = ExpressionTable(names=raw.names, values=np.clip(values, 0.0, 1.0))
     return TrackedClip(records, raw_poses, poses, raw, smoothed), static_names

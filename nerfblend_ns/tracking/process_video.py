@@ -34,6 +34,7 @@ from nerfblend_ns.tracking.output_guard import own_output_names, plan_output
 from nerfblend_ns.tracking.output_lock import HOLDER_FILE, OutputLock
 from nerfblend_ns.tracking.resume_cache import CACHE_FOLDER, FrameRecord, TrackCache, VideoFingerprint
 from nerfblend_ns.tracking.run_config import ProcessVideoConfig, cache_settings, check_options
+from nerfblend_ns.tracking.pose_quality import pose_fit_report
 from nerfblend_ns.tracking.run_report import clip_report, tracking_report
 from nerfblend_ns.tracking.selfie_segmenter import SelfieSegmenter
 from nerfblend_ns.tracking.smoothing import contiguous_runs
@@ -284,11 +285,16 @@ def _locked_run(config: ProcessVideoConfig, lock: OutputLock, progress: Optional
         rate_hz=run.info.fps / config.every_nth,
         static_range=config.static_range,
         drop_static=config.drop_static_coefficients,
+        pose_fit=config.pose_fit,
+        intrinsics=intrinsics,
     )
-    report.update(clip_report(clip, contiguous_runs(positions), static_names, config.drop_static_coefficients))
+    runs = contiguous_runs(positions)
+    report.update(clip_report(clip, runs, static_names, config.drop_static_coefficients))
+    report.update(pose_fit_report(clip, runs, intrinsics, config.smoothing, rate_hz=run.info.fps / config.every_nth))
     extra = {
         "static_expression_names": static_names,
         "smoothing": asdict(config.smoothing),
+        "pose_fit": asdict(config.pose_fit),
         "source_video": {
             "path": run.fingerprint.path,
             "fps": run.info.fps,

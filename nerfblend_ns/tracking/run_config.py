@@ -7,6 +7,7 @@ from typing import Any, Dict, Literal, Optional
 
 from nerfblend_ns.tracking.errors import TrackingError
 from nerfblend_ns.tracking.mask_volume import MaskVolumeConfig
+from nerfblend_ns.tracking.pose_fit import PoseFitConfig
 from nerfblend_ns.tracking.model_files import DEFAULT_CACHE_DIR, FACE_LANDMARKER, SELFIE_SEGMENTER
 from nerfblend_ns.tracking.smoothing import SmoothingConfig
 
@@ -35,6 +36,8 @@ class ProcessVideoConfig:
     """Frames, spread over the time range, searched for the face to place the crop."""
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     """Temporal smoothing of head poses and coefficients."""
+    pose_fit: PoseFitConfig = field(default_factory=PoseFitConfig)
+    """Joint fit of a rigid landmark template and all head poses (replaces the pose smoothing when enabled)."""
     static_range: float = 0.02
     """Coefficients whose range over the clip is below this are reported as static."""
     drop_static_coefficients: bool = False
