@@ -52,6 +52,18 @@ _JITTER_FIELDS = (
 _POSE_SOURCES = ("mediapipe", "mediapipe_smoothed", "workspace")
 
 
+def _expression_line(fidelity: Dict[str, Any]) -> str:
+    if "coefficients_residual_rms_mm" not in fidelity:
+        return f"lip motion vs coefficients: {fidelity['note']}"
+    motion, left = fidelity["motion_rms_mm"]["held_out"], fidelity["coefficients_residual_rms_mm"]["held_out"]
+    components = fidelity["with_residual_components_rms_mm"]
+    four = f", {components['4']['held_out']:.2f} mm with 4 residual components" if "4" in components else ""
+    return (
+        f"lip motion on the last {fidelity['held_out_frames']} frames: {motion:.2f} mm RMS, "
+        f"{left:.2f} mm left unexplained by the coefficients{four}"
+    )
+
+
 def _summary(report: Dict[str, Any]) -> str:
     raw, smoothed = report["pose_jitter"]["raw"], report["pose_jitter"]["smoothed"]
     coverage = report["mask_coverage"]
@@ -67,12 +79,13 @@ def _summary(report: Dict[str, Any]) -> str:
         ),
         "stable landmarks' reprojection RMS (MediaPipe raw / smoothed / workspace poses): "
         + " / ".join(f"{report['pose_quality'][name]['stable_landmark_rms_px']:.2f}" for name in _POSE_SOURCES)
-        + " px; jitter (rotation change, head centre step): "
+        + " px; jitter (change of the frame-to-frame rotation, of the head centre's step): "
         + " / ".join(
             f"{report['pose_quality'][name]['rotation_second_difference_deg_rms']:.3f}° "
-            f"{report['pose_quality'][name]['translation_mm_rms']:.2f} mm"
+            f"{report['pose_quality'][name]['translation_second_difference_mm_rms']:.2f} mm"
             for name in _POSE_SOURCES
         ),
+        _expression_line(report["expression_fidelity"]),
         f"head mask coverage: mean {coverage['mean']:.1%}, min {coverage['min']:.1%}, max {coverage['max']:.1%}",
     ]
     if report["static_expression_names"]:

@@ -5,6 +5,12 @@ from typing import List, Tuple
 import numpy as np
 
 from nerfblend_ns.tracking.expression_coefficients import ExpressionTable, from_blendshapes, static_columns
+from nerfblend_ns.tracking.expression_fidelity import (
+    component_values,
+    linear_map,
+    mouth_in_head_frame,
+    residual_components,
+)
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 from nerfblend_ns.tracking.head_pose import camera_to_world
 from nerfblend_ns.tracking.pose_fit import PoseFitConfig, fit_poses
@@ -44,3 +50,24 @@ def assemble_clip(
         poses = fit_poses(landmarks, raw_poses, intrinsics, runs, pose_fit).camera_to_world
     smoothed = ExpressionTable(names=raw.names, values=np.clip(values, 0.0, 1.0))
     return TrackedClip(records, raw_poses, poses, raw, smoothed), static_names
+
+
+RESIDUAL_NAME = "mouthResidual{}"
+"""Names of the unnamed extra coefficients: the principal components of the lip motion the others leave out."""
+
+
+def with_residual_coefficients(clip: TrackedClip, intrinsics: PinholeIntrinsics, count: int) -> TrackedClip:
+    """The clip with count extra coefficients appended: each frame's lip motion left unexplained by its coefficients,
+    along the clip's principal directions of that motion, in standard deviations (0 is the clip's average)."""
+    landmarks = np.stack([record.landmarks for record in clip.records]).astype(np.float64)
+    mouth = mouth_in_head_frame(landmarks, clip.camera_to_world, intrinsics)
+    components = residual_components(clip.expressions.values, mouth, count)
+    values = component_values(clip.expressions.values, mouth, components, linear_map(clip.expressions.values, mouth))
+    names = [RESIDUAL_NAME.format(index + 1) for index in range(values.shape[1])]
+
+    def extended(table: ExpressionTable) -> ExpressionTable:
+        return ExpressionTable(names=table.names + names, values=np.concatenate([table.values, values], axis=1))
+
+    return TrackedClip(
+        clip.records, clip.camera_to_world_raw, clip.camera_to_world, extended(clip.expressions_raw), extended(clip.expressions)
+    )

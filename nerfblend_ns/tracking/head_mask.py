@@ -60,9 +60,11 @@ def head_mask(
     kept = person & volume_image(head_volume_points(config), camera_to_world, intrinsics)
     # Only where the neck's image overlaps the head volume's can the neck hide it: test those pixels' rays.
     neck_image = volume_image(neck_volume_points(config, NECK_BOTTOM_Y), camera_to_world, intrinsics)
-    rows, cols = np.nonzero(kept & neck_image & ~face)
-    hidden = neck_in_front(config, np.stack([cols, rows], axis=-1) + 0.5, camera_to_world, intrinsics)
-    kept[rows[hidden], cols[hidden]] = False
+    candidates = cv2.findNonZero((kept & neck_image & ~face).view(np.uint8))  # [M, 1, 2] (x, y), or None
+    if candidates is not None:
+        pixels = candidates[:, 0]
+        hidden = pixels[neck_in_front(config, pixels + 0.5, camera_to_world, intrinsics)]
+        kept[hidden[:, 1], hidden[:, 0]] = False
     kept |= person & face
     if config.keep_neck:
         kept |= person & volume_image(neck_volume_points(config, config.neck_cut_y), camera_to_world, intrinsics)

@@ -16,6 +16,7 @@ origin near the head centre), so a cut defined here moves with the head, whateve
 Both volumes are convex, so their image is the convex hull of the images of their boundary points.
 """
 
+import functools
 from dataclasses import dataclass
 from typing import Tuple
 
@@ -68,6 +69,13 @@ def _circle(count: int) -> np.ndarray:
     return np.stack([np.cos(angle), np.sin(angle)], axis=-1)
 
 
+def _frozen(array: np.ndarray) -> np.ndarray:
+    """The array made read-only: cached results are shared between frames."""
+    array.setflags(write=False)
+    return array
+
+
+@functools.lru_cache(maxsize=4)
 def head_volume_points(config: MaskVolumeConfig) -> np.ndarray:
     """Boundary points [M, 3] of the head volume (the ellipsoid above the cut plane, behind the front plane)."""
     rx, ry, rz = HEAD_RADII_M
@@ -85,9 +93,10 @@ def head_volume_points(config: MaskVolumeConfig) -> np.ndarray:
         ]
     )
     inside = (points[:, 1] >= config.head_cut_y - 1e-9) & (points[:, 2] <= FRONT_Z_M + 1e-9)
-    return points[inside]
+    return _frozen(points[inside])
 
 
+@functools.lru_cache(maxsize=8)
 def neck_volume_points(config: MaskVolumeConfig, bottom: float) -> np.ndarray:
     """Rim points [M, 3] of the neck cylinder, from above the head cut plane (so it joins the head volume) down to
     the height bottom."""
@@ -95,7 +104,7 @@ def neck_volume_points(config: MaskVolumeConfig, bottom: float) -> np.ndarray:
     rims = []
     for height in (config.head_cut_y + NECK_RADIUS_M, bottom):
         rims.append(np.stack([ring[:, 0], np.full(len(ring), height), NECK_AXIS_Z_M + ring[:, 1]], axis=-1))
-    return np.concatenate(rims)
+    return _frozen(np.concatenate(rims))
 
 
 def _ellipsoid_interval(origin: np.ndarray, dirs: np.ndarray, radii: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:

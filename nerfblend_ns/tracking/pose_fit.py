@@ -46,8 +46,12 @@ class PoseFitConfig:
     """Rounds of alternating pose and template updates."""
     robust_scale_px: float = 1.5
     """Cauchy loss scale, in pixels: residuals much larger than this barely pull on a pose."""
-    smoothness: float = 3.0
-    """Weight of the head acceleration penalty, in pixels of residual per degree (or per ~2 mm) of second difference."""
+    smoothness: float = 10.0
+    """Weight of the head acceleration penalty: a second difference of 1° (or of translation_per_degree) in time
+    costs as much as this many pixels of reprojection residual."""
+    translation_per_degree: float = 0.002
+    """Second difference of the head's position (metres) that costs as much as 1° of rotation: the depth, which
+    the landmarks measure poorly, needs a stiff prior."""
 
 
 @dataclass(frozen=True)
@@ -169,8 +173,7 @@ def _smooth_poses(rotation, translation, template, observed, intrinsics, config,
     """All poses at once: robust reprojection plus the acceleration penalty, by sparse Gauss–Newton."""
     count = len(rotation)
     difference = _second_difference(runs, count)
-    # Penalty weights per pose parameter: rotation in radians, translation in metres (1° ≈ 2 mm at the face).
-    unit = np.array([np.radians(1.0)] * 3 + [0.002] * 3)
+    unit = np.array([np.radians(1.0)] * 3 + [config.translation_per_degree] * 3)  # rotation in radians, position in m
     penalty_per_frame = scipy.sparse.diags(config.smoothness**2 / unit**2)
     prior = scipy.sparse.kron(difference.T @ difference, penalty_per_frame).tocsr()  # [6N, 6N]
     for _ in range(iterations):

@@ -21,7 +21,7 @@ import numpy as np
 
 from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE, write_landmark_file
 from nerfblend_ns.tracking.atomic_files import write_json_atomically
-from nerfblend_ns.tracking.clip_assembly import assemble_clip
+from nerfblend_ns.tracking.clip_assembly import assemble_clip, with_residual_coefficients
 from nerfblend_ns.tracking.contact_sheet import SheetFrame, sheet_positions, top_coefficient_lines, write_contact_sheet
 from nerfblend_ns.tracking.errors import TrackingError
 from nerfblend_ns.tracking.face_regions import mouth_rect
@@ -34,7 +34,7 @@ from nerfblend_ns.tracking.output_guard import own_output_names, plan_output
 from nerfblend_ns.tracking.output_lock import HOLDER_FILE, OutputLock
 from nerfblend_ns.tracking.resume_cache import CACHE_FOLDER, FrameRecord, TrackCache, VideoFingerprint
 from nerfblend_ns.tracking.run_config import ProcessVideoConfig, cache_settings, check_options
-from nerfblend_ns.tracking.pose_quality import pose_fit_report
+from nerfblend_ns.tracking.tracking_quality import expression_report, pose_fit_report
 from nerfblend_ns.tracking.run_report import clip_report, tracking_report
 from nerfblend_ns.tracking.selfie_segmenter import SelfieSegmenter
 from nerfblend_ns.tracking.smoothing import contiguous_runs
@@ -291,6 +291,9 @@ def _locked_run(config: ProcessVideoConfig, lock: OutputLock, progress: Optional
     runs = contiguous_runs(positions)
     report.update(clip_report(clip, runs, static_names, config.drop_static_coefficients))
     report.update(pose_fit_report(clip, runs, intrinsics, config.smoothing, rate_hz=run.info.fps / config.every_nth))
+    report.update(expression_report(clip, intrinsics))
+    if config.mouth_residual_coefficients:
+        clip = with_residual_coefficients(clip, intrinsics, config.mouth_residual_coefficients)
     extra = {
         "static_expression_names": static_names,
         "smoothing": asdict(config.smoothing),

@@ -38,6 +38,9 @@ class ProcessVideoConfig:
     """Temporal smoothing of head poses and coefficients."""
     pose_fit: PoseFitConfig = field(default_factory=PoseFitConfig)
     """Joint fit of a rigid landmark template and all head poses (replaces the pose smoothing when enabled)."""
+    mouth_residual_coefficients: int = 0
+    """Extra unnamed coefficients appended after the named ones: principal components of the lip motion the named
+    ones leave unexplained (docs/tracking.md); 0 leaves them out."""
     static_range: float = 0.02
     """Coefficients whose range over the clip is below this are reported as static."""
     drop_static_coefficients: bool = False
@@ -74,6 +77,10 @@ def check_options(config: ProcessVideoConfig) -> None:
     checks = [
         (config.resolution >= 64, f"--resolution must be ≥ 64, got {config.resolution}"),
         (config.crop_scale > 0, f"--crop-scale must be positive, got {config.crop_scale}"),
+        (
+            config.mouth_residual_coefficients >= 0,
+            f"--mouth-residual-coefficients must be ≥ 0, got {config.mouth_residual_coefficients}",
+        ),
         (config.crop_samples >= 1, f"--crop-samples must be ≥ 1, got {config.crop_samples}"),
         (1 <= config.jpeg_quality <= 100, f"--jpeg-quality must be in 1..100, got {config.jpeg_quality}"),
         (

@@ -34,8 +34,14 @@ def head_centre_steps_mm(camera_to_world: np.ndarray) -> np.ndarray:
     return np.linalg.norm(np.diff(centres, axis=0), axis=1) * 1000.0
 
 
+def head_centre_second_differences_mm(camera_to_world: np.ndarray) -> np.ndarray:
+    """Change [N − 2] in mm of the head centre's frame-to-frame motion in cameras [N, 4, 4]: its jitter."""
+    centres = np.linalg.inv(camera_to_world)[:, :3, 3]  # [N, 3]
+    return np.linalg.norm(np.diff(centres, n=2, axis=0), axis=1) * 1000.0
+
+
 def pose_jitter(camera_to_world: np.ndarray, runs: List[np.ndarray]) -> Dict[str, float]:
-    """RMS frame-to-frame rotation (deg), its change (deg) and head-centre motion (mm) of poses [N, 4, 4].
+    """RMS frame-to-frame rotation (deg), head-centre motion (mm) and the changes of both of poses [N, 4, 4].
 
     Only consecutive tracked frames (runs) are compared.
     """
@@ -46,6 +52,9 @@ def pose_jitter(camera_to_world: np.ndarray, runs: List[np.ndarray]) -> Dict[str
             [rotation_second_differences_deg(camera_to_world[run]) for run in usable]
         ),
         "translation_mm_rms": _rms([head_centre_steps_mm(camera_to_world[run]) for run in usable]),
+        "translation_second_difference_mm_rms": _rms(
+            [head_centre_second_differences_mm(camera_to_world[run]) for run in usable]
+        ),
     }
 
 

@@ -1,4 +1,5 @@
-"""How well a clip's head poses explain its stable landmarks, and how much they jitter, for each pose source.
+"""How well a clip's tracking explains its landmarks: the stable landmarks by each pose source (with their
+jitter), and the lips by the expression coefficients.
 
 Each set of poses is scored with the rigid template that fits it best (least squares), so MediaPipe's poses
 are not charged for its generic face model: the numbers compare poses, not templates.
@@ -9,6 +10,7 @@ from typing import Any, Dict, List
 import numpy as np
 
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
+from nerfblend_ns.tracking.expression_fidelity import expression_fidelity, mouth_in_head_frame
 from nerfblend_ns.tracking.pose_fit import best_template, reprojection_rms_px
 from nerfblend_ns.tracking.smoothing import SmoothingConfig, smooth_poses
 from nerfblend_ns.tracking.tracking_stats import pose_jitter
@@ -36,3 +38,10 @@ def pose_fit_report(
             **pose_jitter(poses, runs),
         }
     return {"pose_quality": scores}
+
+
+def expression_report(clip: TrackedClip, intrinsics: PinholeIntrinsics) -> Dict[str, Any]:
+    """How much of the lips' motion (head frame, workspace poses) the workspace's coefficients explain."""
+    landmarks = np.stack([record.landmarks for record in clip.records]).astype(np.float64)
+    mouth = mouth_in_head_frame(landmarks, clip.camera_to_world, intrinsics)
+    return {"expression_fidelity": expression_fidelity(clip.expressions.values, mouth)}

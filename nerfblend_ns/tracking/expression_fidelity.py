@@ -1,0 +1,128 @@
+"""Whether the expression coefficients explain the face: the mouth's landmarks, in the head frame, fitted
+linearly from the coefficients, and the unnamed components of what they leave unexplained.
+
+The NeRF sees a frame's expression only through its coefficients: mouth shapes the coefficients do not
+tell apart are blurred together. A linear map from the coefficients (and a constant) to the 40 lip
+landmarks' head-frame positions (millimetres) is fitted on the first frames and scored on the last ones,
+which the dataparser holds out for testing. The principal components of the residual motion on the
+fitted frames are candidate extra coefficients: a frame's value of one is its residual projected on it.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Dict
+
+import numpy as np
+
+from nerfblend_ns.dataparsers.official_layout import OUTER_LIP_LANDMARKS
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
+
+INNER_LIP_LANDMARKS = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191)
+MOUTH_LANDMARKS = OUTER_LIP_LANDMARKS + INNER_LIP_LANDMARKS
+HELD_OUT_FRACTION = 0.2
+"""The last fifth of the frames scores the fit (the dataparser's test frames are the last ones too)."""
+RIDGE = 1e-3
+"""Small ridge on the linear map, for coefficients that barely move over a clip."""
+
+
+@dataclass(frozen=True)
+class ResidualComponents:
+    """Principal directions of the mouth motion the coefficients leave unexplained."""
+
+    mean: np.ndarray
+    """[D] mean residual (mm) of the fitted frames."""
+    directions: np.ndarray
+    """[C, D] unit directions, largest variance first."""
+    scales: np.ndarray
+    """[C] standard deviation (mm) along each direction on the fitted frames: a coefficient is residual / scale."""
+
+
+def mouth_in_head_frame(
+    landmarks: np.ndarray,  # [N, 478, 3] pixels; z: MediaPipe's relative depth, scaled like x
+    camera_to_world: np.ndarray,  # [N, 4, 4]
+    intrinsics: PinholeIntrinsics,
+) -> np.ndarray:
+    """Lip landmarks [N, M, 3] in the head frame, millimetres, at the depth MediaPipe gives them."""
+    points = landmarks[:, list(MOUTH_LANDMARKS)]
+    origin_depth = -np.linalg.inv(camera_to_world)[:, 2, 3]  # [N]
+    depth = origin_depth[:, None] * (1.0 + points[..., 2] / intrinsics.fx)
+    camera = np.stack(
+        [
+            (points[..., 0] - intrinsics.cx) / intrinsics.fx * depth,
+            -(points[..., 1] - intrinsics.cy) / intrinsics.fy * depth,
+            -depth,
+        ],
+        axis=-1,
+    )
+    world = np.einsum("nij,nkj->nki", camera_to_world[:, :3, :3], camera) + camera_to_world[:, None, :3, 3]
+    return world * 1000.0
+
+
+def _design(coefficients: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.ones((len(coefficients), 1)), coefficients], axis=1)
+
+
+def linear_map(coefficients: np.ndarray, mouth: np.ndarray) -> np.ndarray:
+    """[K + 1, D] ridge least-squares map from [1, coefficients] [N, K] to the lips [N, M, 3] (D = M·3)."""
+    targets = mouth.reshape(len(mouth), -1)
+    design = _design(coefficients)
+    penalty = RIDGE * len(design) * np.eye(design.shape[1])
+    penalty[0, 0] = 0.0
+    return np.linalg.solve(design.T @ design + penalty, design.T @ targets)
+
+
+def _rms_per_landmark(residuals: np.ndarray) -> float:
+    """RMS 3-D distance (mm) of residuals [N, M·3]."""
+    return float(np.sqrt(np.mean(np.sum(residuals.reshape(len(residuals), -1, 3) ** 2, axis=-1))))
+
+
+def residual_components(coefficients: np.ndarray, mouth: np.ndarray, count: int) -> ResidualComponents:
+    """The count principal components of the mouth motion [N, M, 3] that coefficients [N, K] leave unexplained."""
+    targets = mouth.reshape(len(mouth), -1)
+    residuals = targets - _design(coefficients) @ linear_map(coefficients, mouth)
+    mean = residuals.mean(axis=0)
+    _, singular, vt = np.linalg.svd(residuals - mean, full_matrices=False)
+    return ResidualComponents(mean, vt[:count], singular[:count] / np.sqrt(len(residuals)))
+
+
+def component_values(
+    coefficients: np.ndarray, mouth: np.ndarray, components: ResidualComponents, fitted_map: np.ndarray
+) -> np.ndarray:
+    """Values [N, C] of the extra coefficients of frames: their residual along each component, in its scales."""
+    residuals = mouth.reshape(len(mouth), -1) - _design(coefficients) @ fitted_map - components.mean
+    return residuals @ components.directions.T / components.scales
+
+
+def expression_fidelity(coefficients: np.ndarray, mouth: np.ndarray, max_components: int = 8) -> Dict[str, Any]:
+    """RMS (mm) of the lips' motion left unexplained, on fitted and held-out frames, by nothing (the motion
+    itself), by the coefficients [N, K], and by the coefficients plus 1..max_components residual components."""
+    count = len(coefficients)
+    fitted = np.arange(count) < int(round(count * (1.0 - HELD_OUT_FRACTION)))
+    if fitted.sum() <= coefficients.shape[1] + 1 or (~fitted).sum() == 0:
+        return {"frames": count, "note": "too few frames to fit the coefficients' map"}
+    targets = mouth.reshape(count, -1)
+    residuals = targets - _design(coefficients) @ linear_map(coefficients[fitted], mouth[fitted])
+    report = {
+        "mouth_landmarks": len(MOUTH_LANDMARKS),
+        "fitted_frames": int(fitted.sum()),
+        "held_out_frames": int((~fitted).sum()),
+        "motion_rms_mm": {
+            "fitted": _rms_per_landmark(targets[fitted] - targets[fitted].mean(axis=0)),
+            "held_out": _rms_per_landmark(targets[~fitted] - targets[fitted].mean(axis=0)),
+        },
+        "coefficients_residual_rms_mm": {
+            "fitted": _rms_per_landmark(residuals[fitted]),
+            "held_out": _rms_per_landmark(residuals[~fitted]),
+        },
+    }
+    components = residual_components(coefficients[fitted], mouth[fitted], max_components)
+    with_components = {}
+    for used in range(1, len(components.scales) + 1):
+        directions = components.directions[:used]
+        left = residuals - components.mean
+        left = left - (left @ directions.T) @ directions
+        with_components[str(used)] = {
+            "fitted": _rms_per_landmark(left[fitted]),
+            "held_out": _rms_per_landmark(left[~fitted]),
+        }
+    report["with_residual_components_rms_mm"] = with_components
+    return report
