@@ -20,12 +20,14 @@ from nerfblend_ns.tracking.mask_volume import (
     WORKSPACE_RADIUS_M,
     MaskVolumeConfig,
     convex_polygon_image,
-    head_volume_points,
+    head_volume_image,
     neck_in_front,
     neck_volume_points,
     volume_image,
 )
 
+MASK_RULE = "head-fixed volumes and jaw line, 1"
+"""Names the rule in the cache's settings: a workspace tracked under another rule re-tracks its frames."""
 PERSON_THRESHOLD = 0.5
 """Selfie-segmenter confidence above which a pixel belongs to the person."""
 NECK_BOTTOM_Y = -2.0 * WORKSPACE_RADIUS_M
@@ -57,7 +59,7 @@ def head_mask(
         )
     person = person_confidence > PERSON_THRESHOLD
     face = face_oval_region(landmarks, shape)
-    kept = person & volume_image(head_volume_points(config), camera_to_world, intrinsics)
+    kept = person & head_volume_image(config, camera_to_world, intrinsics)
     # Only where the neck's image overlaps the head volume's can the neck hide it: test those pixels' rays.
     neck_image = volume_image(neck_volume_points(config, NECK_BOTTOM_Y), camera_to_world, intrinsics)
     candidates = cv2.findNonZero((kept & neck_image & ~face).view(np.uint8))  # [M, 1, 2] (x, y), or None

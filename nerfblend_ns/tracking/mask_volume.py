@@ -4,16 +4,19 @@ Everything here lives in the workspace's world frame (head-fixed, metres, +y up,
 origin near the head centre), so a cut defined here moves with the head, whatever the frame's pose:
 
 - the head volume: an ellipsoid about the head and its hair, inside the workspace's ball (the NeRF's
-  bound), above a horizontal cut plane under the ear lobes and behind a plane just in front of the nose; below the cut only the face (inside the jaw line)
-  is kept. Hair that falls below the plane is cut along the plane's image, which is the same curve on
-  the head in every frame. The front plane keeps the volume's image above the chin when the head bows.
+  bound), behind a plane just in front of the nose (so its image stays above the chin when the head
+  bows), and above a horizontal cut plane under the ear lobes; from the ears down to the cut it is
+  only as wide as the head with its ears, which keeps collars and shoulders beside the jaw out. Below
+  the cut only the face (inside the jaw line) is kept. Hair that falls below the cut or beside the
+  ears is cut along the image of these planes, which is the same curve on the head in every frame.
 - the neck: a vertical cylinder in the head frame under the cut plane. By default it only hides: a
   pixel whose ray meets the neck before the skull (an ellipsoid a little larger than a skull) sees the
   neck, although its ray crosses the head volume's air beside or behind the head (seen from below, the
-  neck under the chin lies in front of the back of the head; seen from above, beside the jaw). On request it is kept, down to a horizontal plane
-  of the head frame.
+    neck under the chin lies in front of the back of the head; seen from above, beside the jaw). On
+  request it is kept, down to a horizontal plane of the head frame.
 
-Both volumes are convex, so their image is the convex hull of the images of their boundary points.
+The head volume is the union of two convex parts and the neck is convex: the image of a convex part is
+the convex hull of the images of its boundary points.
 """
 
 import functools
@@ -31,13 +34,19 @@ HEAD_RADII_M = np.array([0.12, WORKSPACE_RADIUS_M, WORKSPACE_RADIUS_M])
 """Half-axes of the head volume's ellipsoid about the origin: narrower across, where no hair hides the neck."""
 SKULL_RADII_M = np.array([0.085, 0.11, 0.11])
 """Half-axes of the skull about the origin, a little larger than a head: what the neck cannot hide."""
+EAR_LEVEL_Y_M = -0.01
+"""Height (head frame) from which down to the cut the head volume is only as wide as the head with its ears."""
+BELOW_EARS_HALF_WIDTH_M = 0.08
+"""Half-width of the head volume below EAR_LEVEL_Y_M: the ears reach about 8 cm from the midline."""
 FRONT_Z_M = 0.11
 """The head volume ends this far in front of the head centre: past the nose tip (about 9 cm)."""
 NECK_AXIS_Z_M = -0.015
 """z (head frame) of the neck cylinder's axis: the neck sits behind the chin, under the ears."""
 NECK_RADIUS_M = 0.065
 """Radius of the neck cylinder: wider than a neck, the person segmentation trims it."""
-_SPHERE_POINTS = 600
+_SPHERE_POINTS = 800
+_FACE_GRID = 24
+"""Samples along each side of a clipping face, for the outline of a clipped ellipsoid."""
 _RIM_POINTS = 96
 _PIXEL_LIMIT = 1e6
 """Beyond this, sub-pixel polygon corners would leave fillPoly's integer range."""
@@ -47,7 +56,7 @@ _PIXEL_LIMIT = 1e6
 class MaskVolumeConfig:
     """The head-fixed rule that bounds the head mask below the ears (world frame, metres)."""
 
-    head_cut_y: float = -0.05
+    head_cut_y: float = -0.045
     """Height of the cut plane under the ears: below it only the face inside the jaw line is kept (hair, neck cut)."""
     keep_neck: bool = False
     """Also keep the neck, down to the neck plane (the default mask ends at the jaw line)."""
@@ -75,25 +84,39 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _clipped_ellipsoid_points(radii: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Boundary points [M, 3] of the ellipsoid about the origin with half-axes radii [3], cut to the box [low, high]:
+    its surface inside the box, and each box face inside it."""
+    points = [radii * _fibonacci_sphere(_SPHERE_POINTS)]
+    for axis in range(3):
+        others = [other for other in range(3) if other != axis]
+        grid = np.stack(
+            np.meshgrid(*(np.linspace(-radii[other], radii[other], _FACE_GRID) for other in others)), axis=-1
+        ).reshape(-1, 2)
+        for bound in (low[axis], high[axis]):
+            if abs(bound) < radii[axis]:
+                face = np.empty((len(grid), 3))
+                face[:, axis], face[:, others] = bound, grid
+                points.append(face)
+    points = np.concatenate(points)
+    inside_box = np.all((points >= low - 1e-9) & (points <= high + 1e-9), axis=1)
+    inside_ellipsoid = np.sum((points / radii) ** 2, axis=1) <= 1.0 + 1e-9
+    return points[inside_box & inside_ellipsoid]
+
+
 @functools.lru_cache(maxsize=4)
-def head_volume_points(config: MaskVolumeConfig) -> np.ndarray:
-    """Boundary points [M, 3] of the head volume (the ellipsoid above the cut plane, behind the front plane)."""
-    rx, ry, rz = HEAD_RADII_M
-    cut_scale = np.sqrt(max(1.0 - (config.head_cut_y / ry) ** 2, 0.0))
-    front_scale = np.sqrt(max(1.0 - (FRONT_Z_M / rz) ** 2, 0.0))
-    cut_rim = cut_scale * _circle(_RIM_POINTS) * [rx, rz]  # [R, 2] in (x, z)
-    front_rim = front_scale * _circle(_RIM_POINTS) * [rx, ry]  # [R, 2] in (x, y)
-    corner_x = rx * np.sqrt(max(1.0 - (config.head_cut_y / ry) ** 2 - (FRONT_Z_M / rz) ** 2, 0.0))
-    points = np.concatenate(
-        [
-            HEAD_RADII_M * _fibonacci_sphere(_SPHERE_POINTS),
-            np.stack([cut_rim[:, 0], np.full(_RIM_POINTS, config.head_cut_y), cut_rim[:, 1]], axis=-1),
-            np.stack([front_rim[:, 0], front_rim[:, 1], np.full(_RIM_POINTS, FRONT_Z_M)], axis=-1),
-            np.array([[-corner_x, config.head_cut_y, FRONT_Z_M], [corner_x, config.head_cut_y, FRONT_Z_M]]),
-        ]
+def head_volume_parts(config: MaskVolumeConfig) -> Tuple[np.ndarray, ...]:
+    """Boundary points [M, 3] of each convex part of the head volume: above the ears, and below them to the cut."""
+    unbounded = 2.0 * WORKSPACE_RADIUS_M
+    upper = _clipped_ellipsoid_points(
+        HEAD_RADII_M, np.array([-unbounded, EAR_LEVEL_Y_M, -unbounded]), np.array([unbounded, unbounded, FRONT_Z_M])
     )
-    inside = (points[:, 1] >= config.head_cut_y - 1e-9) & (points[:, 2] <= FRONT_Z_M + 1e-9)
-    return _frozen(points[inside])
+    lower = _clipped_ellipsoid_points(
+        HEAD_RADII_M,
+        np.array([-BELOW_EARS_HALF_WIDTH_M, config.head_cut_y, -unbounded]),
+        np.array([BELOW_EARS_HALF_WIDTH_M, max(EAR_LEVEL_Y_M, config.head_cut_y), FRONT_Z_M]),
+    )
+    return tuple(_frozen(part) for part in (upper, lower) if len(part))
 
 
 @functools.lru_cache(maxsize=8)
@@ -167,6 +190,16 @@ def neck_in_front(
     neck_in_below = np.where(neck_in < above_in, neck_in, np.maximum(neck_in, above_out))
     neck_hit = (neck_in_below < neck_out) & (neck_out > 0)
     return neck_hit & ((skull_in >= skull_out) | (neck_in_below < skull_in))
+
+
+def head_volume_image(
+    config: MaskVolumeConfig, camera_to_world: np.ndarray, intrinsics: PinholeIntrinsics
+) -> np.ndarray:
+    """Boolean image [H, W] of the pixels whose ray meets the head volume."""
+    image = np.zeros((intrinsics.height, intrinsics.width), dtype=bool)
+    for part in head_volume_parts(config):
+        image |= volume_image(part, camera_to_world, intrinsics)
+    return image
 
 
 def volume_image(

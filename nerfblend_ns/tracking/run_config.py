@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Dict, Literal, Optional
 
 from nerfblend_ns.tracking.errors import TrackingError
+from nerfblend_ns.tracking.head_mask import MASK_RULE
 from nerfblend_ns.tracking.mask_volume import MaskVolumeConfig
 from nerfblend_ns.tracking.pose_fit import PoseFitConfig
 from nerfblend_ns.tracking.model_files import DEFAULT_CACHE_DIR, FACE_LANDMARKER, SELFIE_SEGMENTER
@@ -99,7 +100,7 @@ def cache_settings(config: ProcessVideoConfig) -> Dict[str, Any]:
         "resolution": config.resolution,
         "crop_scale": config.crop_scale,
         "crop_samples": config.crop_samples,
-        "mask": asdict(config.mask),
+        "mask": {"rule": MASK_RULE, **asdict(config.mask)},
         "image_format": config.image_format,
         "jpeg_quality": config.jpeg_quality,
         "models": {spec.file_name: spec.sha256 for spec in (FACE_LANDMARKER, SELFIE_SEGMENTER)},
