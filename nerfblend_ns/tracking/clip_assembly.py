@@ -47,7 +47,7 @@ def assemble_clip(
         values[run] = smooth_values(raw.values[run], smoothing, smoothing.expression_window, rate_hz)
     if pose_fit.enabled:
         landmarks = np.stack([record.landmarks for record in records]).astype(np.float64)
-        poses = fit_poses(landmarks, raw_poses, intrinsics, runs, pose_fit).camera_to_world
+        poses = fit_poses(landmarks, raw_poses, intrinsics, runs, pose_fit, step_s=1.0 / rate_hz).camera_to_world
     smoothed = ExpressionTable(names=raw.names, values=np.clip(values, 0.0, 1.0))
     return TrackedClip(records, raw_poses, poses, raw, smoothed), static_names
 

@@ -9,9 +9,8 @@ import numpy as np
 
 from nerfblend_ns.tracking.face_tracker import FaceTracker
 from nerfblend_ns.tracking.head_crop import SquareCrop
-from nerfblend_ns.tracking.head_mask import head_mask
+from nerfblend_ns.tracking.head_mask import HeadMaskConfig, head_mask
 from nerfblend_ns.tracking.head_pose import camera_to_world, mediapipe_intrinsics
-from nerfblend_ns.tracking.mask_volume import MaskVolumeConfig
 from nerfblend_ns.tracking.resume_cache import FrameRecord
 from nerfblend_ns.tracking.selfie_segmenter import SelfieSegmenter
 
@@ -27,7 +26,7 @@ class FrameSettings:
     resolution: int
     image_format: ImageFormat
     jpeg_quality: int
-    mask: MaskVolumeConfig
+    mask: HeadMaskConfig
 
 
 def image_file_name(index: int, image_format: ImageFormat) -> str:

@@ -10,7 +10,10 @@ fitted to it with a robust (Cauchy) reprojection loss:
 2. a few rounds of: each frame's pose by robust Gauss–Newton given the template; the template by a robust
    average, over frames, of the points of each landmark's ray nearest to it (a triangulation);
 3. every pose at once by robust Gauss–Newton with a penalty on each pose's second difference in time
-   (head acceleration), within runs of consecutive frames: a sparse block-banded system.
+   (head acceleration), within runs of consecutive frames: a sparse block-banded system. The penalty
+   is on the acceleration in seconds, not in tracked frames: the second difference is divided by the
+   square of the time between tracked frames (in units of REFERENCE_STEP_S), so a clip tracked at
+   every 5th frame is smoothed over the same time span as one tracked at every frame.
 
 The template is finally moved (rigidly, at its initial scale) onto the MediaPipe-based one, so the world
 frame stays the one docs/workspace-format.md describes. Poses are head-to-camera transforms (R, p) of an
@@ -34,21 +37,25 @@ STABLE_LANDMARKS = (
     127, 356, 162, 389, 21, 251, 234, 454,  # temples, level with the ears
 )  # fmt: skip
 """Face-mesh landmarks that expressions barely move: the jaw, lips, cheeks and brows are left out."""
+REFERENCE_STEP_S = 1.0 / 25.0
+"""Time between tracked frames in which the smoothness is stated (every frame of a 25 fps video)."""
 
 
 @dataclass(frozen=True)
 class PoseFitConfig:
     """The joint fit of a rigid landmark template and every frame's head pose."""
 
-    enabled: bool = True
-    """Fit the poses (otherwise MediaPipe's poses are smoothed in time as configured under smoothing)."""
+    enabled: bool = False
+    """Fit the poses instead of smoothing MediaPipe's in time as configured under smoothing (off: on the fidelity
+    benchmark its workspaces scored lower, docs/tracking.md)."""
     rounds: int = 4
     """Rounds of alternating pose and template updates."""
     robust_scale_px: float = 1.5
     """Cauchy loss scale, in pixels: residuals much larger than this barely pull on a pose."""
     smoothness: float = 10.0
-    """Weight of the head acceleration penalty: a second difference of 1° (or of translation_per_degree) in time
-    costs as much as this many pixels of reprojection residual."""
+    """Weight of the head acceleration penalty: a second difference of 1° (or of translation_per_degree) over
+    frames 1/25 s apart costs as much as this many pixels of reprojection residual; other spacings are scaled
+    to the same acceleration in seconds."""
     translation_per_degree: float = 0.002
     """Second difference of the head's position (metres) that costs as much as 1° of rotation: the depth, which
     the landmarks measure poorly, needs a stiff prior."""
@@ -169,10 +176,10 @@ def _second_difference(runs: List[np.ndarray], count: int) -> scipy.sparse.csr_m
     return scipy.sparse.csr_matrix((values, (rows, cols)), shape=(row, count))
 
 
-def _smooth_poses(rotation, translation, template, observed, intrinsics, config, runs, iterations=4):
+def _smooth_poses(rotation, translation, template, observed, intrinsics, config, runs, step_s, iterations=4):
     """All poses at once: robust reprojection plus the acceleration penalty, by sparse Gauss–Newton."""
     count = len(rotation)
-    difference = _second_difference(runs, count)
+    difference = _second_difference(runs, count) * (REFERENCE_STEP_S / step_s) ** 2  # acceleration, not per frame
     unit = np.array([np.radians(1.0)] * 3 + [config.translation_per_degree] * 3)  # rotation in radians, position in m
     penalty_per_frame = scipy.sparse.diags(config.smoothness**2 / unit**2)
     prior = scipy.sparse.kron(difference.T @ difference, penalty_per_frame).tocsr()  # [6N, 6N]
@@ -218,8 +225,11 @@ def fit_poses(
     intrinsics: PinholeIntrinsics,
     runs: List[np.ndarray],  # index arrays of consecutive frames: smoothness applies within each
     config: PoseFitConfig,
+    step_s: float = REFERENCE_STEP_S,
 ) -> PoseFit:
-    """The clip's rigid template and every frame's pose, fitted jointly."""
+    """The clip's rigid template and every frame's pose, fitted jointly; step_s: seconds between tracked frames."""
+    if not (np.isfinite(step_s) and step_s > 0):
+        raise ValueError(f"the time between tracked frames must be positive, got {step_s} s")
     observed = landmarks[:, list(STABLE_LANDMARKS), :2].astype(np.float64)  # [N, K, 2]
     start = initial_template(landmarks, camera_to_world, intrinsics)
     world_to_camera = np.linalg.inv(camera_to_world)
@@ -237,7 +247,7 @@ def fit_poses(
     template = template @ align.T + shift
     rotation, translation = rotation @ align.T, translation - np.einsum("nij,j->ni", rotation @ align.T, shift)
     rotation, translation = _per_frame_poses(rotation, translation, template, observed, intrinsics, scale)
-    rotation, translation = _smooth_poses(rotation, translation, template, observed, intrinsics, config, runs)
+    rotation, translation = _smooth_poses(rotation, translation, template, observed, intrinsics, config, runs, step_s)
     fitted = np.tile(np.eye(4), (len(rotation), 1, 1))
     fitted[:, :3, :3] = np.transpose(rotation, (0, 2, 1))
     fitted[:, :3, 3] = -np.einsum("nji,nj->ni", rotation, translation)

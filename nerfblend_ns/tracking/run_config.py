@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any, Dict, Literal, Optional
 
 from nerfblend_ns.tracking.errors import TrackingError
-from nerfblend_ns.tracking.head_mask import MASK_RULE
-from nerfblend_ns.tracking.mask_volume import MaskVolumeConfig
+from nerfblend_ns.tracking.head_mask import HEAD_VOLUME_VERSION, HeadMaskConfig
 from nerfblend_ns.tracking.pose_fit import PoseFitConfig
 from nerfblend_ns.tracking.model_files import DEFAULT_CACHE_DIR, FACE_LANDMARKER, SELFIE_SEGMENTER
 from nerfblend_ns.tracking.smoothing import SmoothingConfig
@@ -46,8 +45,8 @@ class ProcessVideoConfig:
     """Coefficients whose range over the clip is below this are reported as static."""
     drop_static_coefficients: bool = False
     """Leave the static coefficients out of the workspace."""
-    mask: MaskVolumeConfig = field(default_factory=MaskVolumeConfig)
-    """Head-fixed bounds of the head mask: where hair is cut under the ears, whether the neck is kept."""
+    mask: HeadMaskConfig = field(default_factory=HeadMaskConfig)
+    """The head mask's rule (chin line by default, or head-fixed volumes) and its settings."""
     image_format: Literal["jpg", "png"] = "jpg"
     """File format of the workspace frames."""
     jpeg_quality: int = 95
@@ -68,9 +67,10 @@ def check_options(config: ProcessVideoConfig) -> None:
     """Raises TrackingError naming the first option out of range."""
     numbers = {
         "--start-s": config.start_s, "--end-s": config.end_s, "--crop-scale": config.crop_scale,
-        "--static-range": config.static_range, "--mask.head-cut-y": config.mask.head_cut_y,
-        "--mask.neck-cut-y": config.mask.neck_cut_y, "--smoothing.min-cutoff-hz": config.smoothing.min_cutoff_hz,
-        "--smoothing.beta": config.smoothing.beta,
+        "--static-range": config.static_range, "--mask.neck-length": config.mask.neck_length,
+        "--mask.neck-half-width": config.mask.neck_half_width,
+        "--mask.volume.head-cut-y": config.mask.volume.head_cut_y, "--mask.volume.neck-cut-y": config.mask.volume.neck_cut_y,
+        "--smoothing.min-cutoff-hz": config.smoothing.min_cutoff_hz, "--smoothing.beta": config.smoothing.beta,
     }
     for flag, value in numbers.items():
         if value is not None and not math.isfinite(value):
@@ -100,8 +100,16 @@ def cache_settings(config: ProcessVideoConfig) -> Dict[str, Any]:
         "resolution": config.resolution,
         "crop_scale": config.crop_scale,
         "crop_samples": config.crop_samples,
-        "mask": {"rule": MASK_RULE, **asdict(config.mask)},
+        **_mask_settings(config.mask),
         "image_format": config.image_format,
         "jpeg_quality": config.jpeg_quality,
         "models": {spec.file_name: spec.sha256 for spec in (FACE_LANDMARKER, SELFIE_SEGMENTER)},
     }
+
+
+def _mask_settings(mask: HeadMaskConfig) -> Dict[str, Any]:
+    """The mask rule's settings; the chin-line rule's are named as before the rules were selectable, so its
+    cached frames stay valid."""
+    if mask.rule == "chin-line":
+        return {"neck_length": mask.neck_length, "neck_half_width": mask.neck_half_width}
+    return {"mask": {"rule": HEAD_VOLUME_VERSION, **asdict(mask.volume)}}

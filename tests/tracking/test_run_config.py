@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from nerfblend_ns.tracking.errors import TrackingError
-from nerfblend_ns.tracking.run_config import ProcessVideoConfig, check_options
+from nerfblend_ns.tracking.head_mask import HeadMaskConfig
+from nerfblend_ns.tracking.mask_volume import MaskVolumeConfig
+from nerfblend_ns.tracking.run_config import ProcessVideoConfig, cache_settings, check_options
 from nerfblend_ns.tracking.smoothing import SmoothingConfig
 
 CONFIG = ProcessVideoConfig(video=Path("clip.mp4"), output_dir=Path("out"))
@@ -18,7 +20,11 @@ CONFIG = ProcessVideoConfig(video=Path("clip.mp4"), output_dir=Path("out"))
         ({"start_s": float("nan")}, "--start-s must be a finite number, got nan"),
         ({"end_s": float("inf")}, "--end-s must be a finite number, got inf"),
         ({"crop_scale": float("inf")}, "--crop-scale must be a finite number"),
-        ({"neck_length": float("nan")}, "--neck-length must be a finite number"),
+        ({"mask": HeadMaskConfig(neck_length=float("nan"))}, "--mask.neck-length must be a finite number"),
+        (
+            {"mask": HeadMaskConfig(volume=MaskVolumeConfig(head_cut_y=float("inf")))},
+            "--mask.volume.head-cut-y must be a finite number",
+        ),
         ({"smoothing": SmoothingConfig(beta=float("-inf"))}, "--smoothing.beta must be a finite number"),
         ({"crop_scale": 0.0}, "--crop-scale must be positive"),
         ({"jpeg_quality": 101}, "--jpeg-quality must be in 1..100"),
@@ -31,3 +37,17 @@ def test_an_option_out_of_range_is_named(options, message):
 
 def test_the_defaults_pass():
     check_options(CONFIG)
+
+
+def test_the_defaults_track_as_before_the_opt_in_rules():
+    """Chin-line mask and smoothed MediaPipe poses by default; cached frames of that rule keep their settings' keys."""
+    assert CONFIG.mask.rule == "chin-line" and not CONFIG.pose_fit.enabled
+    settings = cache_settings(CONFIG)
+    assert list(settings) == [
+        "resolution", "crop_scale", "crop_samples", "neck_length", "neck_half_width", "image_format", "jpeg_quality",
+        "models",
+    ]  # fmt: skip
+    assert (settings["neck_length"], settings["neck_half_width"]) == (0.25, 0.4)
+    assert cache_settings(replace(CONFIG, mask=HeadMaskConfig(neck_length=0.3)))["neck_length"] == 0.3
+    volume = cache_settings(replace(CONFIG, mask=HeadMaskConfig(rule="head-volume")))
+    assert "neck_length" not in volume and volume["mask"]["head_cut_y"] == MaskVolumeConfig().head_cut_y
