@@ -111,3 +111,17 @@ def test_smoothness_does_not_cross_gaps_between_runs():
 
     assert centre_error_mm(split) < 4.0
     assert centre_error_mm(joined) > 2.0 * centre_error_mm(split)  # smoothing across the cut would blur it
+
+
+def test_smoothness_is_stated_in_seconds_for_sparsely_tracked_frames():
+    """Every 5th frame of the clip: the penalty scaled to the 0.2 s spacing follows the head; the same penalty per
+    tracked frame (as if they were 1/25 s apart) stiffens the fit and lags the motion."""
+    landmarks, truth, per_frame = _synthetic_clip(seed=4)
+    every_fifth = slice(None, None, 5)
+    landmarks, truth, per_frame = landmarks[every_fifth], truth[every_fifth], per_frame[every_fifth]
+    runs = [np.arange(len(landmarks))]
+    in_seconds = fit_poses(landmarks, per_frame, INTRINSICS, runs, PoseFitConfig(), step_s=0.2)
+    per_frame_step = fit_poses(landmarks, per_frame, INTRINSICS, runs, PoseFitConfig(), step_s=1.0 / 25.0)
+    seconds_error = _rotation_error_deg(in_seconds.camera_to_world, truth)
+    assert seconds_error < 0.8 * _rotation_error_deg(per_frame_step.camera_to_world, truth)
+    assert seconds_error < _rotation_error_deg(per_frame, truth)
