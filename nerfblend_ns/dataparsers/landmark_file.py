@@ -15,19 +15,14 @@ import numpy as np
 from jaxtyping import Float
 
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+from nerfblend_ns.face_mesh_landmarks import FACE_OVAL, NUM_LANDMARKS
 
 LANDMARKS_FILE = "landmarks.npz"
-
-FACE_OVAL = (
-    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
-    152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
-)  # fmt: skip
-"""MediaPipe face-mesh indices of the face oval, in order around it from the top of the forehead."""
 
 LandmarkKind = Literal["mediapipe-478", "face-oval"]
 """`mediapipe-478`: MediaPipe Face Landmarker's 478 points. `face-oval`: only the FACE_OVAL points, in its order."""
 
-POINTS_PER_KIND: Dict[str, int] = {"mediapipe-478": 478, "face-oval": len(FACE_OVAL)}
+POINTS_PER_KIND: Dict[str, int] = {"mediapipe-478": NUM_LANDMARKS, "face-oval": len(FACE_OVAL)}
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 

@@ -15,6 +15,7 @@ from nerfblend_ns.dataparsers.json_io import load_json, require_key
 from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, Rect, TrackedSequence
 from nerfblend_ns.dataparsers.value_checks import finite_array, positive_number, rigid_transform
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+from nerfblend_ns.face_mesh_landmarks import MOUTH_MARGIN, NUM_LANDMARKS, OUTER_LIP_LANDMARKS
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 
 LAYOUT_NAME = "nerfblendshape-release"
@@ -23,11 +24,6 @@ HEAD_RADIUS = 0.06 / 0.33
 """The release's code scales translations by 0.33 and bounds the head by ±0.06."""
 RELEASE_TEST_FRAMES = 500
 """The release holds out its last 500 frames for testing."""
-NUM_LANDMARKS = 478
-# MediaPipe face-mesh indices of the outer lip contour.
-OUTER_LIP_LANDMARKS = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
-MOUTH_MARGIN = 0.25
-"""Fraction of the lip box size added on each side, so that patches see the chin and cheeks around it."""
 
 
 def is_official_release(root: Path) -> bool:

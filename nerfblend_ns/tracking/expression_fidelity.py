@@ -13,10 +13,9 @@ from typing import Any, Dict
 
 import numpy as np
 
-from nerfblend_ns.dataparsers.official_layout import OUTER_LIP_LANDMARKS
+from nerfblend_ns.face_mesh_landmarks import INNER_LIP_LANDMARKS, OUTER_LIP_LANDMARKS
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 
-INNER_LIP_LANDMARKS = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191)
 MOUTH_LANDMARKS = OUTER_LIP_LANDMARKS + INNER_LIP_LANDMARKS
 HELD_OUT_FRACTION = 0.2
 """The last fifth of the frames scores the fit (the dataparser's test frames are the last ones too)."""

@@ -4,7 +4,7 @@ from typing import List
 
 import numpy as np
 
-from nerfblend_ns.dataparsers.official_layout import MOUTH_MARGIN, OUTER_LIP_LANDMARKS
+from nerfblend_ns.face_mesh_landmarks import MOUTH_MARGIN, OUTER_LIP_LANDMARKS
 
 
 def _clipped_box(points: np.ndarray, margin: float, size: int) -> List[float]:

@@ -24,9 +24,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from nerfblend_ns.dataparsers.landmark_file import FACE_OVAL
+from nerfblend_ns.face_mesh_landmarks import CHEEKS, CHIN, FACE_OVAL, FOREHEAD, NOSE_TIP
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
-from nerfblend_ns.tracking import face_landmarks
 from nerfblend_ns.tracking.mask_volume import (
     WORKSPACE_RADIUS_M,
     MaskVolumeConfig,
@@ -94,9 +93,9 @@ def chin_line_mask(
     neck_length: how far below the chin the neck is kept, in face lengths (forehead to chin).
     neck_half_width: half the width of the kept neck band, in face widths (cheek to cheek).
     """
-    chin, forehead = landmarks[face_landmarks.CHIN], landmarks[face_landmarks.FOREHEAD]
+    chin, forehead = landmarks[CHIN], landmarks[FOREHEAD]
     face_length = float(np.linalg.norm(forehead - chin))
-    face_width = float(np.linalg.norm(landmarks[face_landmarks.CHEEKS[0]] - landmarks[face_landmarks.CHEEKS[1]]))
+    face_width = float(np.linalg.norm(landmarks[CHEEKS[0]] - landmarks[CHEEKS[1]]))
     if face_length == 0.0 or face_width == 0.0:
         return np.zeros(person_confidence.shape, dtype=bool)
     up = (forehead - chin) / face_length  # [2] image direction from chin to forehead
@@ -161,7 +160,7 @@ def _component_with_face(mask: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
     if count <= 1:
         return np.zeros_like(mask)
-    label = _label_at(labels, landmarks[face_landmarks.NOSE_TIP])
+    label = _label_at(labels, landmarks[NOSE_TIP])
     if label == 0:  # segmentation hole at the nose: take the part covering most landmarks
         inside = [_label_at(labels, point) for point in landmarks]
         votes = np.bincount([value for value in inside if value > 0], minlength=count)

@@ -22,7 +22,7 @@ VERTICAL_FOV_DEG = 63.0
 """Field of view MediaPipe's geometry pipeline assumes for the image it is given."""
 CM_TO_M = 0.01
 CANONICAL_NOSE_TIP_CM = np.array([0.0, -0.463, 7.587])
-"""Nose tip (face_landmarks.NOSE_TIP) of MediaPipe's canonical face model, read from face_landmarker.task."""
+"""Nose tip (face_mesh_landmarks.NOSE_TIP) of MediaPipe's canonical face model, read from face_landmarker.task."""
 HEAD_CENTRE_CM = np.array([0.0, 1.5, -1.0])
 """World origin in canonical-face coordinates (centimetres); the module header says how it was chosen."""
 

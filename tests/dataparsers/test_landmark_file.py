@@ -6,16 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nerfblend_ns.dataparsers.landmark_file import (
-    FACE_OVAL,
-    LANDMARKS_FILE,
-    FrameLandmarks,
-    read_landmark_file,
-    write_landmark_file,
-)
+from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE, FrameLandmarks, read_landmark_file, write_landmark_file
 from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 from nerfblend_ns.dataparsers.workspace_layout import read_workspace
+from nerfblend_ns.face_mesh_landmarks import FACE_OVAL
 
 
 def _file_paths(root: Path):

@@ -2,7 +2,8 @@ import pytest
 
 from nerfblend_ns.dataparsers.layouts import detect_layout
 from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig
-from nerfblend_ns.dataparsers.official_layout import HEAD_RADIUS, OUTER_LIP_LANDMARKS, read_official_release
+from nerfblend_ns.dataparsers.official_layout import HEAD_RADIUS, read_official_release
+from nerfblend_ns.face_mesh_landmarks import OUTER_LIP_LANDMARKS
 from nerfblend_ns.dataparsers.frame_files import read_head_mask
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 

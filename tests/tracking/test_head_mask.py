@@ -15,9 +15,8 @@ from nerfblend_ns.synthetic.procedural_head import (
     orbit_pose,
     render_head,
 )
-from nerfblend_ns.dataparsers.landmark_file import FACE_OVAL
-from nerfblend_ns.tracking.face_landmarks import CHEEKS, CHIN, FOREHEAD
-from nerfblend_ns.tracking.face_landmarks import NOSE_TIP as NOSE_TIP_LANDMARK
+from nerfblend_ns.face_mesh_landmarks import CHEEKS, CHIN, FACE_OVAL, FOREHEAD
+from nerfblend_ns.face_mesh_landmarks import NOSE_TIP as NOSE_TIP_LANDMARK
 from nerfblend_ns.tracking.face_regions import face_rect, mouth_rect
 from nerfblend_ns.tracking.head_mask import (
     HeadMaskConfig,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from nerfblend_ns.tracking.face_landmarks import NOSE_TIP
+from nerfblend_ns.face_mesh_landmarks import NOSE_TIP
 from nerfblend_ns.tracking.head_pose import (
     CANONICAL_NOSE_TIP_CM,
     HEAD_CENTRE_CM,
