@@ -50,7 +50,7 @@ fi
 
 # The tracker's model files, into its cache (offline sources first; see README, "The tracker").
 "$py" - <<'PY' || echo "install: tracker models unavailable now; nerfblend-process-video says how to supply them"
-from nerfblend_ns.tracking.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, resolve_model
+from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, resolve_model
 
 for spec in (FACE_LANDMARKER, SELFIE_SEGMENTER):
     print(f"install: tracker model {resolve_model(spec)}")

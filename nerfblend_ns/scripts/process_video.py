@@ -18,8 +18,8 @@ from rich.progress import (
 from rich.text import Text
 
 from nerfblend_ns.tracking.errors import TrackingError
-from nerfblend_ns.tracking.process_video import process_video
 from nerfblend_ns.tracking.run_config import ProcessVideoConfig
+from nerfblend_ns.tracking.video_to_workspace import process_video
 
 
 class FrameRateColumn(ProgressColumn):

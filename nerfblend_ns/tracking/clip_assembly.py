@@ -4,19 +4,19 @@ from typing import List, Tuple
 
 import numpy as np
 
-from nerfblend_ns.tracking.expression_coefficients import ExpressionTable, from_blendshapes, static_columns
-from nerfblend_ns.tracking.expression_fidelity import (
+from nerfblend_ns.tracking.expressions.expression_coefficients import ExpressionTable, from_blendshapes, static_columns
+from nerfblend_ns.tracking.expressions.expression_fidelity import (
     component_values,
     linear_map,
     mouth_in_head_frame,
     residual_components,
 )
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
-from nerfblend_ns.tracking.head_pose import camera_to_world
-from nerfblend_ns.tracking.pose_fit import PoseFitConfig, fit_poses
-from nerfblend_ns.tracking.resume_cache import FrameRecord
-from nerfblend_ns.tracking.smoothing import SmoothingConfig, contiguous_runs, smooth_poses, smooth_values
-from nerfblend_ns.tracking.workspace_writer import TrackedClip
+from nerfblend_ns.tracking.poses.head_pose import camera_to_world
+from nerfblend_ns.tracking.poses.pose_fit import PoseFitConfig, fit_poses
+from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig, contiguous_runs, smooth_poses, smooth_values
+from nerfblend_ns.tracking.workspace.resume_cache import FrameRecord
+from nerfblend_ns.tracking.workspace.workspace_writer import TrackedClip
 
 
 def assemble_clip(

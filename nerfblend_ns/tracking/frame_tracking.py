@@ -7,12 +7,12 @@ from typing import List, Literal
 import cv2
 import numpy as np
 
-from nerfblend_ns.tracking.face_tracker import FaceTracker
-from nerfblend_ns.tracking.head_crop import SquareCrop
-from nerfblend_ns.tracking.head_mask import HeadMaskConfig, head_mask
-from nerfblend_ns.tracking.head_pose import camera_to_world, mediapipe_intrinsics
-from nerfblend_ns.tracking.resume_cache import FrameRecord
-from nerfblend_ns.tracking.selfie_segmenter import SelfieSegmenter
+from nerfblend_ns.tracking.face.face_tracker import FaceTracker
+from nerfblend_ns.tracking.masks.head_mask import HeadMaskConfig, head_mask
+from nerfblend_ns.tracking.masks.selfie_segmenter import SelfieSegmenter
+from nerfblend_ns.tracking.poses.head_pose import camera_to_world, mediapipe_intrinsics
+from nerfblend_ns.tracking.video.head_crop import SquareCrop
+from nerfblend_ns.tracking.workspace.resume_cache import FrameRecord
 
 ImageFormat = Literal["jpg", "png"]
 MAX_OUTSIDE_FRACTION = 0.1

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any, Dict, Literal, Optional
 
 from nerfblend_ns.tracking.errors import TrackingError
-from nerfblend_ns.tracking.head_mask import HEAD_VOLUME_VERSION, HeadMaskConfig
-from nerfblend_ns.tracking.pose_fit import PoseFitConfig
-from nerfblend_ns.tracking.model_files import DEFAULT_CACHE_DIR, FACE_LANDMARKER, SELFIE_SEGMENTER
-from nerfblend_ns.tracking.smoothing import SmoothingConfig
+from nerfblend_ns.tracking.masks.head_mask import HEAD_VOLUME_VERSION, HeadMaskConfig
+from nerfblend_ns.tracking.mediapipe_tasks.model_files import DEFAULT_CACHE_DIR, FACE_LANDMARKER, SELFIE_SEGMENTER
+from nerfblend_ns.tracking.poses.pose_fit import PoseFitConfig
+from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig
 
 
 @dataclass(frozen=True)

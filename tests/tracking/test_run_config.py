@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from nerfblend_ns.tracking.errors import TrackingError
-from nerfblend_ns.tracking.head_mask import HeadMaskConfig
-from nerfblend_ns.tracking.mask_volume import MaskVolumeConfig
+from nerfblend_ns.tracking.masks.head_mask import HeadMaskConfig
+from nerfblend_ns.tracking.masks.mask_volume import MaskVolumeConfig
+from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig
 from nerfblend_ns.tracking.run_config import ProcessVideoConfig, cache_settings, check_options
-from nerfblend_ns.tracking.smoothing import SmoothingConfig
 
 CONFIG = ProcessVideoConfig(video=Path("clip.mp4"), output_dir=Path("out"))
 

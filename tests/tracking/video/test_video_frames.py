@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nerfblend_ns.tracking.errors import TrackingError
-from nerfblend_ns.tracking.video_frames import FrameSelection, VideoInfo, decode_frames, probe_video, select_frames
+from nerfblend_ns.tracking.video.video_frames import FrameSelection, VideoInfo, decode_frames, probe_video, select_frames
 
 
 def _info(frames: int = 100, fps: float = 25.0) -> VideoInfo:

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from nerfblend_ns.tracking.errors import TrackingError
-from nerfblend_ns.tracking.output_lock import OutputLock
+from nerfblend_ns.tracking.workspace.output_lock import OutputLock
 
 
 def test_a_second_lock_names_the_folder_and_the_holder(tmp_path):

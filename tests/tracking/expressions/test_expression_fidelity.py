@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from nerfblend_ns.tracking.expression_fidelity import (
+from nerfblend_ns.tracking.expressions.expression_fidelity import (
     MOUTH_LANDMARKS,
     component_values,
     expression_fidelity,

@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from nerfblend_ns.tracking.mediapipe_runtime import as_mediapipe_image, create_quietly, tasks_api
+from nerfblend_ns.tracking.mediapipe_tasks.mediapipe_runtime import as_mediapipe_image, create_quietly, tasks_api
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,14 @@ pytest.importorskip("mediapipe")
 
 from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE, read_landmark_file  # noqa: E402
 from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig  # noqa: E402
-from nerfblend_ns.tracking import face_tracker  # noqa: E402
-from nerfblend_ns.tracking.errors import TrackingError  # noqa: E402
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics  # noqa: E402
-from nerfblend_ns.tracking.head_pose import pixel_rays  # noqa: E402
-from nerfblend_ns.tracking.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model  # noqa: E402
-from nerfblend_ns.tracking import process_video as process_video_module  # noqa: E402
-from nerfblend_ns.tracking.process_video import process_video  # noqa: E402
+from nerfblend_ns.tracking import video_to_workspace as video_to_workspace_module  # noqa: E402
+from nerfblend_ns.tracking.errors import TrackingError  # noqa: E402
+from nerfblend_ns.tracking.face import face_tracker  # noqa: E402
+from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model  # noqa: E402
+from nerfblend_ns.tracking.poses.head_pose import pixel_rays  # noqa: E402
 from nerfblend_ns.tracking.run_config import ProcessVideoConfig  # noqa: E402
+from nerfblend_ns.tracking.video_to_workspace import process_video  # noqa: E402
 
 VIDEO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "videos" / "talking_512.mp4"
 CLIP_FRAMES = 12
@@ -261,7 +261,7 @@ def _workspace_files(workspace: Path) -> Dict[str, bytes]:
 
 
 def test_interrupted_run_resumes_to_the_same_workspace(clip_dir: Path, tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(process_video_module, "TRACKING_SEGMENT", 5)
+    monkeypatch.setattr(video_to_workspace_module, "TRACKING_SEGMENT", 5)
     whole = tmp_path / "whole"
     process_video(_config(clip_dir / "clip.mp4", whole))
     config = _config(clip_dir / "clip.mp4", tmp_path / "resumed")

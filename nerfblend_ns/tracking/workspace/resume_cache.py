@@ -18,8 +18,8 @@ from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
-from nerfblend_ns.tracking.atomic_files import write_json_atomically
-from nerfblend_ns.tracking.written_files import WrittenFiles
+from nerfblend_ns.tracking.workspace.atomic_files import write_json_atomically
+from nerfblend_ns.tracking.workspace.written_files import WrittenFiles
 
 CACHE_FOLDER = ".nerfblend-track"
 MANIFEST_FILE = "manifest.json"

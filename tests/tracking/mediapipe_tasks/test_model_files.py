@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from nerfblend_ns.tracking.model_files import ModelFileError, ModelSpec, resolve_model
+from nerfblend_ns.tracking.mediapipe_tasks.model_files import ModelFileError, ModelSpec, resolve_model
 
 CONTENT = b"not really a model, but pinned like one"
 

@@ -6,13 +6,13 @@ from typing import Any, Dict, List
 import numpy as np
 
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
-from nerfblend_ns.tracking.expression_coefficients import coefficient_ranges
-from nerfblend_ns.tracking.head_crop import SquareCrop
-from nerfblend_ns.tracking.resume_cache import FrameRecord, VideoFingerprint
-from nerfblend_ns.tracking.smoothing import SmoothingConfig
-from nerfblend_ns.tracking.tracking_stats import coverage_summary, pose_jitter
-from nerfblend_ns.tracking.video_frames import VideoInfo
-from nerfblend_ns.tracking.workspace_writer import TrackedClip
+from nerfblend_ns.tracking.expressions.expression_coefficients import coefficient_ranges
+from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig
+from nerfblend_ns.tracking.reporting.tracking_stats import coverage_summary, pose_jitter
+from nerfblend_ns.tracking.video.head_crop import SquareCrop
+from nerfblend_ns.tracking.video.video_frames import VideoInfo
+from nerfblend_ns.tracking.workspace.resume_cache import FrameRecord, VideoFingerprint
+from nerfblend_ns.tracking.workspace.workspace_writer import TrackedClip
 
 
 def tracking_report(

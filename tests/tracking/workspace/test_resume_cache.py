@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nerfblend_ns.tracking.resume_cache import FrameRecord, TrackCache
+from nerfblend_ns.tracking.workspace.resume_cache import FrameRecord, TrackCache
 
 
 def _record(index: int) -> FrameRecord:

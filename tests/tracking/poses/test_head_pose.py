@@ -8,7 +8,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from nerfblend_ns.face_mesh_landmarks import NOSE_TIP
-from nerfblend_ns.tracking.head_pose import (
+from nerfblend_ns.tracking.poses.head_pose import (
     CANONICAL_NOSE_TIP_CM,
     HEAD_CENTRE_CM,
     camera_to_world,
@@ -17,7 +17,7 @@ from nerfblend_ns.tracking.head_pose import (
     project,
 )
 
-VIDEO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "videos" / "talking_512.mp4"
+VIDEO = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "videos" / "talking_512.mp4"
 
 
 def _face_to_camera(rotation: np.ndarray, translation_cm) -> np.ndarray:
@@ -74,8 +74,8 @@ def test_canonical_nose_projects_onto_the_nose_landmark_of_a_real_frame():
     pytest.importorskip("mediapipe")
     if not VIDEO.is_file():
         pytest.skip(f"{VIDEO} not available")
-    from nerfblend_ns.tracking.face_tracker import FaceTracker
-    from nerfblend_ns.tracking.model_files import FACE_LANDMARKER, ModelFileError, resolve_model
+    from nerfblend_ns.tracking.face.face_tracker import FaceTracker
+    from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER, ModelFileError, resolve_model
 
     try:
         model = resolve_model(FACE_LANDMARKER, allow_fetch=False)

@@ -10,11 +10,11 @@ from typing import Any, Dict, List
 import numpy as np
 
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
-from nerfblend_ns.tracking.expression_fidelity import expression_fidelity, mouth_in_head_frame
-from nerfblend_ns.tracking.pose_fit import best_template, reprojection_rms_px
-from nerfblend_ns.tracking.smoothing import SmoothingConfig, smooth_poses
-from nerfblend_ns.tracking.tracking_stats import pose_jitter
-from nerfblend_ns.tracking.workspace_writer import TrackedClip
+from nerfblend_ns.tracking.expressions.expression_fidelity import expression_fidelity, mouth_in_head_frame
+from nerfblend_ns.tracking.poses.pose_fit import best_template, reprojection_rms_px
+from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig, smooth_poses
+from nerfblend_ns.tracking.reporting.tracking_stats import pose_jitter
+from nerfblend_ns.tracking.workspace.workspace_writer import TrackedClip
 
 
 def pose_sources(clip: TrackedClip, runs: List[np.ndarray], smoothing: SmoothingConfig, rate_hz: float):

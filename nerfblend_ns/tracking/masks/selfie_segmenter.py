@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nerfblend_ns.tracking.mediapipe_runtime import as_mediapipe_image, create_quietly, tasks_api
+from nerfblend_ns.tracking.mediapipe_tasks.mediapipe_runtime import as_mediapipe_image, create_quietly, tasks_api
 
 
 class SelfieSegmenter:

@@ -3,8 +3,8 @@
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from nerfblend_ns.tracking.smoothing import SmoothingConfig, contiguous_runs, one_euro, savitzky_golay, smooth_poses
-from nerfblend_ns.tracking.tracking_stats import rotation_second_differences_deg
+from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig, contiguous_runs, one_euro, savitzky_golay, smooth_poses
+from nerfblend_ns.tracking.reporting.tracking_stats import rotation_second_differences_deg
 
 
 def _noisy_sine(num_frames: int = 300, noise: float = 0.05) -> tuple:

@@ -26,7 +26,7 @@ import numpy as np
 
 from nerfblend_ns.face_mesh_landmarks import CHEEKS, CHIN, FACE_OVAL, FOREHEAD, NOSE_TIP
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
-from nerfblend_ns.tracking.mask_volume import (
+from nerfblend_ns.tracking.masks.mask_volume import (
     WORKSPACE_RADIUS_M,
     MaskVolumeConfig,
     convex_polygon_image,

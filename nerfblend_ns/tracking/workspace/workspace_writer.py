@@ -6,11 +6,11 @@ from typing import Any, Dict, List
 import numpy as np
 
 from nerfblend_ns.dataparsers.landmark_file import FrameLandmarks
-from nerfblend_ns.tracking.expression_coefficients import ExpressionTable
-from nerfblend_ns.tracking.face_regions import face_rect, is_nonempty, mouth_rect
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
-from nerfblend_ns.tracking.head_pose import HEAD_CENTRE_CM, VERTICAL_FOV_DEG
-from nerfblend_ns.tracking.resume_cache import FrameRecord
+from nerfblend_ns.tracking.expressions.expression_coefficients import ExpressionTable
+from nerfblend_ns.tracking.face.face_regions import face_rect, is_nonempty, mouth_rect
+from nerfblend_ns.tracking.poses.head_pose import HEAD_CENTRE_CM, VERTICAL_FOV_DEG
+from nerfblend_ns.tracking.workspace.resume_cache import FrameRecord
 
 CAMERA_CONVENTION = (
     f"pinhole camera of MediaPipe's face geometry: vertical field of view {VERTICAL_FOV_DEG:g} degrees, "

@@ -17,15 +17,15 @@ from nerfblend_ns.synthetic.procedural_head import (
 )
 from nerfblend_ns.face_mesh_landmarks import CHEEKS, CHIN, FACE_OVAL, FOREHEAD
 from nerfblend_ns.face_mesh_landmarks import NOSE_TIP as NOSE_TIP_LANDMARK
-from nerfblend_ns.tracking.face_regions import face_rect, mouth_rect
-from nerfblend_ns.tracking.head_mask import (
+from nerfblend_ns.tracking.face.face_regions import face_rect, mouth_rect
+from nerfblend_ns.tracking.masks.head_mask import (
     HeadMaskConfig,
     chin_line_mask,
     face_oval_region,
     head_mask,
     head_volume_mask,
 )
-from nerfblend_ns.tracking.mask_volume import MaskVolumeConfig
+from nerfblend_ns.tracking.masks.mask_volume import MaskVolumeConfig
 
 RESOLUTION = 160
 NEUTRAL = np.zeros(4)

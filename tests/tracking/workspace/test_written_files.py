@@ -3,7 +3,7 @@
 import pytest
 
 from nerfblend_ns.tracking.errors import TrackingError
-from nerfblend_ns.tracking.written_files import WrittenFiles
+from nerfblend_ns.tracking.workspace.written_files import WrittenFiles
 
 
 def test_claims_survive_and_deletion_reaches_only_claimed_files(tmp_path):

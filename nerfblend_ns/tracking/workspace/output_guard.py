@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 
 from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE
 from nerfblend_ns.tracking.errors import TrackingError
-from nerfblend_ns.tracking.resume_cache import CACHE_FOLDER, TrackCache, VideoFingerprint
+from nerfblend_ns.tracking.workspace.resume_cache import CACHE_FOLDER, TrackCache, VideoFingerprint
 
 OWN_OUTPUTS = ("transforms.json", LANDMARKS_FILE, "tracking_report.json", "contact_sheet.png")
 """Files a run writes at its end, besides frame files and its cache."""

@@ -3,8 +3,8 @@
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from nerfblend_ns.tracking.head_pose import mediapipe_intrinsics
-from nerfblend_ns.tracking.pose_fit import (
+from nerfblend_ns.tracking.poses.head_pose import mediapipe_intrinsics
+from nerfblend_ns.tracking.poses.pose_fit import (
     STABLE_LANDMARKS,
     PoseFitConfig,
     best_template,

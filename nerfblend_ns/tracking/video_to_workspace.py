@@ -20,26 +20,26 @@ import cv2
 import numpy as np
 
 from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE, write_landmark_file
-from nerfblend_ns.tracking.atomic_files import write_json_atomically
 from nerfblend_ns.tracking.clip_assembly import assemble_clip, with_residual_coefficients
-from nerfblend_ns.tracking.contact_sheet import SheetFrame, sheet_positions, top_coefficient_lines, write_contact_sheet
 from nerfblend_ns.tracking.errors import TrackingError
-from nerfblend_ns.tracking.face_regions import mouth_rect
-from nerfblend_ns.tracking.face_tracker import FaceTracker
+from nerfblend_ns.tracking.face.face_regions import mouth_rect
+from nerfblend_ns.tracking.face.face_tracker import FaceTracker
 from nerfblend_ns.tracking.frame_tracking import FrameSettings, FrameTracker, image_file_name, mask_file_name
-from nerfblend_ns.tracking.head_crop import SquareCrop, plan_clip_crop
-from nerfblend_ns.tracking.head_pose import mediapipe_intrinsics
-from nerfblend_ns.tracking.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model
-from nerfblend_ns.tracking.output_guard import own_output_names, plan_output
-from nerfblend_ns.tracking.output_lock import HOLDER_FILE, OutputLock
-from nerfblend_ns.tracking.resume_cache import CACHE_FOLDER, FrameRecord, TrackCache, VideoFingerprint
+from nerfblend_ns.tracking.masks.selfie_segmenter import SelfieSegmenter
+from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model
+from nerfblend_ns.tracking.poses.head_pose import mediapipe_intrinsics
+from nerfblend_ns.tracking.poses.smoothing import contiguous_runs
+from nerfblend_ns.tracking.reporting.contact_sheet import SheetFrame, sheet_positions, top_coefficient_lines, write_contact_sheet
+from nerfblend_ns.tracking.reporting.run_report import clip_report, tracking_report
+from nerfblend_ns.tracking.reporting.tracking_quality import expression_report, pose_fit_report
 from nerfblend_ns.tracking.run_config import ProcessVideoConfig, cache_settings, check_options
-from nerfblend_ns.tracking.tracking_quality import expression_report, pose_fit_report
-from nerfblend_ns.tracking.run_report import clip_report, tracking_report
-from nerfblend_ns.tracking.selfie_segmenter import SelfieSegmenter
-from nerfblend_ns.tracking.smoothing import contiguous_runs
-from nerfblend_ns.tracking.video_frames import FrameSelection, VideoInfo, decode_frames, probe_video, select_frames
-from nerfblend_ns.tracking.workspace_writer import TrackedClip, clip_landmarks, transforms_document
+from nerfblend_ns.tracking.video.head_crop import SquareCrop, plan_clip_crop
+from nerfblend_ns.tracking.video.video_frames import FrameSelection, VideoInfo, decode_frames, probe_video, select_frames
+from nerfblend_ns.tracking.workspace.atomic_files import write_json_atomically
+from nerfblend_ns.tracking.workspace.output_guard import own_output_names, plan_output
+from nerfblend_ns.tracking.workspace.output_lock import HOLDER_FILE, OutputLock
+from nerfblend_ns.tracking.workspace.resume_cache import CACHE_FOLDER, FrameRecord, TrackCache, VideoFingerprint
+from nerfblend_ns.tracking.workspace.workspace_writer import TrackedClip, clip_landmarks, transforms_document
 
 TOOL_NAME = "nerfblend-process-video"
 TRACKING_SEGMENT = 50

@@ -1,0 +1,1 @@
+"""Expression coefficients from blendshape scores, and how well they explain the mouth's motion."""

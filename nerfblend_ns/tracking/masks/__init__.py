@@ -1,0 +1,1 @@
+"""Head masks: person segmentation, the chin-line and head-volume rules, and the volumes they project."""

@@ -1,0 +1,1 @@
+"""MediaPipe Tasks for the tracker: importing the optional dependency quietly, and its pinned model files."""

@@ -1,0 +1,1 @@
+"""What a run reports: tracking_report.json's numbers, pose and expression quality, and the contact sheet."""
