@@ -1,3 +1,7 @@
+import importlib
+import tomllib
+from pathlib import Path
+
 from nerfstudio.plugins.registry import discover_methods
 from nerfstudio.plugins.registry_dataparser import discover_dataparsers
 
@@ -34,3 +38,12 @@ def test_dataparser_is_registered():
 
 def test_the_paper_configuration_penalises_the_basis_tables_as_the_authors_code_does():
     assert discover_methods()[0]["nerfblend"].pipeline.model.basis_l1_weight == 1.0
+
+
+def test_every_console_command_names_a_callable_entry_point():
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    commands = pyproject["project"]["scripts"]
+    assert set(commands) == {"nerfblend-synthetic", "nerfblend-process-video", "nerfblend-render", "nerfblend-export-mesh"}
+    for command, target in commands.items():
+        module_name, function_name = target.split(":")
+        assert callable(getattr(importlib.import_module(module_name), function_name)), command

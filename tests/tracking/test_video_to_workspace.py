@@ -240,7 +240,7 @@ def test_command_line_prints_the_error_without_a_traceback(tmp_path: Path):
         [
             sys.executable,
             "-m",
-            "nerfblend_ns.scripts.process_video",
+            "nerfblend_ns.commands.process_video",
             "--video",
             str(tmp_path / "absent.mp4"),
             "--output-dir",
@@ -346,7 +346,7 @@ def test_a_read_only_output_folder_is_a_clear_error(clip_dir: Path, tmp_path: Pa
 
 
 def _command(video: Path, output_dir: Path) -> list:
-    return [sys.executable, "-m", "nerfblend_ns.scripts.process_video", "--video", str(video), "--output-dir",
+    return [sys.executable, "-m", "nerfblend_ns.commands.process_video", "--video", str(video), "--output-dir",
             str(output_dir), "--resolution", str(RESOLUTION), "--offline"]
 
 

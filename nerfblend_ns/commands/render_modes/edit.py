@@ -8,7 +8,7 @@ import torch
 from nerfblend_ns.avatar.coefficient_edits import parse_edits
 from nerfblend_ns.avatar.frame_rendering import render_rgb, scaled
 from nerfblend_ns.avatar.loading import load_avatar
-from nerfblend_ns.scripts.render_modes.options import CONSOLE, VideoOptions
+from nerfblend_ns.commands.render_modes.options import CONSOLE, VideoOptions
 
 
 @dataclass

@@ -10,12 +10,12 @@ from typing import List, Optional, Union
 import tyro
 from typing_extensions import Annotated
 
-from nerfblend_ns.scripts.command_errors import run_reporting_errors
-from nerfblend_ns.scripts.render_modes.bases import Bases
-from nerfblend_ns.scripts.render_modes.compare import Compare
-from nerfblend_ns.scripts.render_modes.edit import Edit
-from nerfblend_ns.scripts.render_modes.orbit import Orbit
-from nerfblend_ns.scripts.render_modes.reenact import Reenact
+from nerfblend_ns.commands.command_errors import run_reporting_errors
+from nerfblend_ns.commands.render_modes.bases import Bases
+from nerfblend_ns.commands.render_modes.compare import Compare
+from nerfblend_ns.commands.render_modes.edit import Edit
+from nerfblend_ns.commands.render_modes.orbit import Orbit
+from nerfblend_ns.commands.render_modes.reenact import Reenact
 
 Commands = Union[
     Annotated[Reenact, tyro.conf.subcommand(name="reenact")],

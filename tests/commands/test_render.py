@@ -11,7 +11,7 @@ from PIL import Image
 
 from nerfblend_ns.avatar.frame_rendering import render_rgb
 from nerfblend_ns.avatar.loading import load_avatar
-from nerfblend_ns.scripts.render import entrypoint
+from nerfblend_ns.commands.render import entrypoint
 
 # The install script provides it; a GPU machine set up with the runtime packages only may not.
 av = pytest.importorskip("av")

@@ -13,8 +13,8 @@ from nerfblend_ns.avatar.basis_grid import basis_expressions, labelled_grid
 from nerfblend_ns.avatar.frame_rendering import render_rgb, scaled
 from nerfblend_ns.avatar.loading import load_avatar
 from nerfblend_ns.avatar.views import frontal_index
-from nerfblend_ns.scripts.render_modes.options import CONSOLE, AvatarOptions
-from nerfblend_ns.scripts.setting_checks import within
+from nerfblend_ns.commands.render_modes.options import CONSOLE, AvatarOptions
+from nerfblend_ns.commands.setting_checks import within
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nerfblend_ns.scripts import export_mesh, render
+from nerfblend_ns.commands import export_mesh, render
 
 NO_RUN = "no/such/config.yml"  # never opened: the settings are refused first
 

@@ -12,8 +12,8 @@ from nerfblend_ns.avatar.frame_rendering import render_rgb, scaled
 from nerfblend_ns.avatar.loading import load_avatar
 from nerfblend_ns.avatar.views import frontal_index
 from nerfblend_ns.dataparsers.layouts import LayoutName
-from nerfblend_ns.scripts.render_modes.options import CONSOLE, VideoOptions
-from nerfblend_ns.scripts.setting_checks import within
+from nerfblend_ns.commands.render_modes.options import CONSOLE, VideoOptions
+from nerfblend_ns.commands.setting_checks import within
 
 
 @dataclass(kw_only=True)

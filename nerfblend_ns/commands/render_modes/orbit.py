@@ -6,8 +6,8 @@ from typing import Literal
 from nerfblend_ns.avatar.frame_rendering import render_rgb, scaled
 from nerfblend_ns.avatar.loading import AvatarError, load_avatar
 from nerfblend_ns.avatar.views import orbit
-from nerfblend_ns.scripts.render_modes.options import VideoOptions
-from nerfblend_ns.scripts.setting_checks import within
+from nerfblend_ns.commands.render_modes.options import VideoOptions
+from nerfblend_ns.commands.setting_checks import within
 
 MAX_FRAMES = 100_000
 

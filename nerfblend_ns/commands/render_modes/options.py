@@ -10,7 +10,7 @@ from rich.progress import track
 
 from nerfblend_ns.avatar.frame_output import FrameWriter, OutputFormat
 from nerfblend_ns.avatar.loading import LoadedAvatar
-from nerfblend_ns.scripts.setting_checks import within
+from nerfblend_ns.commands.setting_checks import within
 
 CONSOLE = Console()
 MAX_DOWNSCALE = 64

@@ -8,7 +8,7 @@ from PIL import Image
 from nerfblend_ns.avatar.frame_rendering import render_rgb, scaled
 from nerfblend_ns.avatar.loading import load_avatar
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white
-from nerfblend_ns.scripts.render_modes.options import VideoOptions
+from nerfblend_ns.commands.render_modes.options import VideoOptions
 
 
 def _side_by_side(ground_truth: np.ndarray, prediction: np.ndarray) -> np.ndarray:

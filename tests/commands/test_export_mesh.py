@@ -11,7 +11,7 @@ from avatar_runs import BALL_DENSITY, GROWN_RADIUS, NEUTRAL_RADIUS
 from nerfblend_ns.avatar.density_mesh import Mesh, iso_surface, sample_density
 from nerfblend_ns.avatar.mesh_files import write_mesh
 from nerfblend_ns.dataparsers.workspace_layout import HEAD_RADIUS_M
-from nerfblend_ns.scripts.export_mesh import entrypoint
+from nerfblend_ns.commands.export_mesh import entrypoint
 
 # The install script provides it; a GPU machine set up with the runtime packages only may not.
 trimesh = pytest.importorskip("trimesh")

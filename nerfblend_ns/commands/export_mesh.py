@@ -14,8 +14,8 @@ from nerfblend_ns.avatar.expression_density import expression_density
 from nerfblend_ns.avatar.loading import AvatarError, load_avatar
 from nerfblend_ns.avatar.mesh_files import SUFFIXES, write_mesh
 from nerfblend_ns.models.expression_resolution import neutral_expression
-from nerfblend_ns.scripts.command_errors import run_reporting_errors
-from nerfblend_ns.scripts.setting_checks import finite, finite_all, within
+from nerfblend_ns.commands.command_errors import run_reporting_errors
+from nerfblend_ns.commands.setting_checks import finite, finite_all, within
 
 CONSOLE = Console()
 MAX_RESOLUTION = 1024
