@@ -34,10 +34,10 @@ from nerfblend_ns.benchmarks.fidelity_scores import (
 )
 from nerfblend_ns.benchmarks.fidelity_tables import comparison_table, run_table
 from nerfblend_ns.benchmarks.frame_grid import write_rgb_png
-from nerfblend_ns.benchmarks.pose_fit import PoseFitConfig
+from nerfblend_ns.benchmarks.held_out_pose_fit import HeldOutPoseFitConfig
+from nerfblend_ns.benchmarks.held_out_renders import evenly_spaced, render_test_frames
 from nerfblend_ns.benchmarks.render_speed import measure_render, square_cameras
 from nerfblend_ns.benchmarks.run_info import device_name, git_dirty, git_revision
-from nerfblend_ns.benchmarks.test_frame_renders import evenly_spaced, render_test_frames
 from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, parse_overrides, train_with_checkpoints
 from nerfblend_ns.benchmarks.variant_runs import release_device_memory
 from nerfblend_ns.dataparsers.layouts import read_sequence
@@ -113,7 +113,7 @@ def _benchmark_workspace(args: argparse.Namespace, data: Path, name: str, lpips:
         train_scores = summarize(score_frames(model, train, train_indices, lpips), per_frame=False)
         scores = {"test": test_scores, "train": train_scores, "gap": generalisation_gap(test_scores, train_scores)}
         if args.pose_fit_steps > 0:
-            fit = PoseFitConfig(steps=args.pose_fit_steps)
+            fit = HeldOutPoseFitConfig(steps=args.pose_fit_steps)
             scores["test_fitted_poses"] = summarize(score_frames(model, test, test_indices, lpips, fit), per_frame=True)
         if render_cameras:
             speed = measure_render(model, render_cameras, model.config.eval_num_rays_per_chunk)

@@ -13,7 +13,7 @@ import torch
 from jaxtyping import Bool
 from nerfstudio.models.base_model import Model
 
-from nerfblend_ns.benchmarks.pose_fit import PoseFitConfig, fit_test_pose
+from nerfblend_ns.benchmarks.held_out_pose_fit import HeldOutPoseFitConfig, fit_test_pose
 from nerfblend_ns.data.head_dataset import HeadDataset
 from nerfblend_ns.metrics.face_region import ellipse_region, polygon_region, region_metrics
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics
@@ -63,7 +63,7 @@ class FrameScore:
 
 @torch.no_grad()
 def score_frames(
-    model: Model, dataset: HeadDataset, indices: Sequence[int], lpips: Lpips, pose_fit: Optional[PoseFitConfig] = None
+    model: Model, dataset: HeadDataset, indices: Sequence[int], lpips: Lpips, pose_fit: Optional[HeldOutPoseFitConfig] = None
 ) -> List[FrameScore]:
     """Full-frame and face-region scores of the given frames of `dataset`, with their tracked poses, or with
     each frame's pose fitted to it first (`pose_fit`; docs/evaluation.md: never mix the two)."""

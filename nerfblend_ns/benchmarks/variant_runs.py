@@ -8,8 +8,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
+from nerfblend_ns.benchmarks.held_out_renders import evenly_spaced, render_test_frames
 from nerfblend_ns.benchmarks.render_speed import compare_render_option, square_cameras
-from nerfblend_ns.benchmarks.test_frame_renders import evenly_spaced, render_test_frames
 from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, train_with_checkpoints
 from nerfblend_ns.benchmarks.variants import Variant
 

@@ -29,7 +29,7 @@ import numpy as np
 from nerfblend_ns.dataparsers.frame_files import has_alpha
 from nerfblend_ns.dataparsers.json_io import require_key
 from nerfblend_ns.dataparsers.split_files import PublishedFrame, read_split_files, train_top_level
-from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, TrackedSequence
+from nerfblend_ns.dataparsers.tracked_sequence import SequenceFrame, TrackedSequence
 from nerfblend_ns.dataparsers.value_checks import finite_array, positive_number, rigid_transform
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
@@ -82,7 +82,7 @@ def read_insta(root: Path) -> TrackedSequence:
         expression = _coefficients(_path(root, frame, "exp_path"), frames[0].expression.size if frames else None)
         image_path = root / frame.file_path
         frames.append(
-            FrameRecord(
+            SequenceFrame(
                 image_path=image_path,
                 mask_path=image_path if matte else _path(root, frame, "seg_mask_path"),
                 camera_to_world=_opencv_camera(frame) @ OPENCV_TO_OPENGL,

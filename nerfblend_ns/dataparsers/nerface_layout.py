@@ -36,7 +36,7 @@ import numpy as np
 from nerfblend_ns.dataparsers.frame_files import image_size
 from nerfblend_ns.dataparsers.json_io import require_key
 from nerfblend_ns.dataparsers.split_files import PublishedFrame, first_frame, read_split_files, train_top_level
-from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, Rect, TrackedSequence
+from nerfblend_ns.dataparsers.tracked_sequence import Rect, SequenceFrame, TrackedSequence
 from nerfblend_ns.dataparsers.value_checks import finite_array, optional_rect, rigid_transform
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
@@ -91,7 +91,7 @@ def read_nerface(root: Path) -> TrackedSequence:
         if not np.array_equal(flip, cameras[published.frames[0].source][1]):
             raise WorkspaceError(frame.source, "its focal lengths differ in sign from the other split files'")
         frames.append(
-            FrameRecord(
+            SequenceFrame(
                 image_path=image_path,
                 mask_path=masks / f"{frame.file_path}.png" if masks.is_dir() else image_path,
                 camera_to_world=_rigid_camera(frame, flip),

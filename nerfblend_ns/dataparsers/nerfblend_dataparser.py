@@ -15,7 +15,7 @@ from nerfstudio.utils.rich_utils import CONSOLE
 from nerfblend_ns.dataparsers.frame_files import image_size, read_head_mask
 from nerfblend_ns.dataparsers.layouts import LayoutName, read_sequence
 from nerfblend_ns.dataparsers.splits import split_indices
-from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, Rect, TrackedSequence
+from nerfblend_ns.dataparsers.tracked_sequence import Rect, SequenceFrame, TrackedSequence
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 
 
@@ -101,7 +101,7 @@ def _splits(sequence: TrackedSequence, config: NerfBlendDataParserConfig) -> Dic
     return split_indices(len(sequence.frames), test_frames, config.test_fraction, config.val_frames)
 
 
-def _check_frame_files(frame: FrameRecord, sequence: TrackedSequence) -> None:
+def _check_frame_files(frame: SequenceFrame, sequence: TrackedSequence) -> None:
     expected = (frame.intrinsics.width, frame.intrinsics.height)
     found = image_size(frame.image_path)
     if found != expected:
@@ -111,7 +111,7 @@ def _check_frame_files(frame: FrameRecord, sequence: TrackedSequence) -> None:
         raise WorkspaceError(frame.mask_path, f"mask is {mask.shape[1]}×{mask.shape[0]}, its image is {expected[0]}×{expected[1]}")
 
 
-def _cameras(frames: List[FrameRecord], scale: float) -> Cameras:
+def _cameras(frames: List[SequenceFrame], scale: float) -> Cameras:
     camera_to_worlds = torch.from_numpy(np.stack([frame.camera_to_world[:3] for frame in frames])).float()  # [N, 3, 4]
     camera_to_worlds[:, :, 3] *= scale
 

@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 
 from nerfblend_ns.dataparsers.json_io import load_json, require_key
-from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, Rect, TrackedSequence
+from nerfblend_ns.dataparsers.tracked_sequence import Rect, SequenceFrame, TrackedSequence
 from nerfblend_ns.dataparsers.value_checks import finite_array, positive_number, rigid_transform
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 from nerfblend_ns.face_mesh_landmarks import MOUTH_MARGIN, NUM_LANDMARKS, OUTER_LIP_LANDMARKS
@@ -79,7 +79,7 @@ def read_official_release(root: Path) -> TrackedSequence:
         if not isinstance(expression, list) or len(expression) != num_expressions:
             raise WorkspaceError(path, f"frame with img_id {image_id} 'exp_ori' does not have {num_expressions} values")
         frames.append(
-            FrameRecord(
+            SequenceFrame(
                 image_path=root / "head_imgs" / f"{image_id}.jpg",
                 mask_path=root / "parsing" / f"{image_id}.png",
                 camera_to_world=rigid_transform(

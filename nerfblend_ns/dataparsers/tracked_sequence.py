@@ -24,7 +24,7 @@ sequence's static background image.
 
 
 @dataclass
-class FrameRecord:
+class SequenceFrame:
     """One video frame: where its pixels are, how it was seen and which expression it shows."""
 
     image_path: Path
@@ -45,7 +45,7 @@ class TrackedSequence:
     source: Path
     """The file the sequence was described by (for error messages)."""
     expression_names: List[str]
-    frames: List[FrameRecord]
+    frames: List[SequenceFrame]
     head_radius: float
     """Radius around the world origin that holds the head, in workspace units."""
     mask_encoding: MaskEncoding = "gray"

@@ -5,7 +5,7 @@ from typing import Any, Dict
 
 from nerfblend_ns.dataparsers.json_io import load_json, require_key
 from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE, read_landmark_file
-from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, TrackedSequence
+from nerfblend_ns.dataparsers.tracked_sequence import SequenceFrame, TrackedSequence
 from nerfblend_ns.dataparsers.value_checks import finite_array, optional_rect, positive_number, rigid_transform
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
@@ -62,7 +62,7 @@ def read_workspace(root: Path) -> TrackedSequence:
             raise WorkspaceError(path, f"{where} is not a json object")
         file_paths.append(str(require_key(frame, "file_path", path, where)))
         frames.append(
-            FrameRecord(
+            SequenceFrame(
                 image_path=root / file_paths[-1],
                 mask_path=root / str(require_key(frame, "mask_path", path, where)),
                 camera_to_world=rigid_transform(

@@ -15,12 +15,12 @@ from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 from nerfblend_ns.tracking.poses.head_pose import camera_to_world
 from nerfblend_ns.tracking.poses.pose_fit import PoseFitConfig, fit_poses
 from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig, contiguous_runs, smooth_poses, smooth_values
-from nerfblend_ns.tracking.workspace.resume_cache import FrameRecord
+from nerfblend_ns.tracking.workspace.resume_cache import FrameTrackingResult
 from nerfblend_ns.tracking.workspace.workspace_writer import TrackedClip
 
 
 def assemble_clip(
-    records: List[FrameRecord],
+    records: List[FrameTrackingResult],
     positions: np.ndarray,  # [N] place of each record among the selected frames
     blendshape_names: List[str],
     smoothing: SmoothingConfig,

@@ -12,7 +12,7 @@ from nerfblend_ns.tracking.masks.head_mask import HeadMaskConfig, head_mask
 from nerfblend_ns.tracking.masks.selfie_segmenter import SelfieSegmenter
 from nerfblend_ns.tracking.poses.head_pose import camera_to_world, mediapipe_intrinsics
 from nerfblend_ns.tracking.video.head_crop import SquareCrop
-from nerfblend_ns.tracking.workspace.resume_cache import FrameRecord
+from nerfblend_ns.tracking.workspace.resume_cache import FrameTrackingResult
 
 ImageFormat = Literal["jpg", "png"]
 MAX_OUTSIDE_FRACTION = 0.1
@@ -58,18 +58,18 @@ class FrameTracker:
         for folder in ("images", "masks"):
             (output_dir / folder).mkdir(parents=True, exist_ok=True)
 
-    def track(self, index: int, frame: np.ndarray, timestamp_ms: int) -> FrameRecord:
+    def track(self, index: int, frame: np.ndarray, timestamp_ms: int) -> FrameTrackingResult:
         """Record of video frame `index` (BGR [H, W, 3] uint8); its image and mask are written when it is tracked."""
         settings = self._settings
         bgr = self._crop.cut(frame, settings.resolution)  # [R, R, 3]
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         face = self._tracker.track(rgb, timestamp_ms)
         if face is None:
-            return FrameRecord(index=index, failure="no face detected")
+            return FrameTrackingResult(index=index, failure="no face detected")
         points = face.landmarks[:, :2]
         outside = np.mean(np.any((points < 0) | (points >= settings.resolution), axis=1))
         if outside > MAX_OUTSIDE_FRACTION:
-            return FrameRecord(index=index, failure=f"face leaves the crop ({outside:.0%} of landmarks outside)")
+            return FrameTrackingResult(index=index, failure=f"face leaves the crop ({outside:.0%} of landmarks outside)")
         mask = head_mask(
             self._segmenter.person_confidence(rgb),
             points,
@@ -78,12 +78,12 @@ class FrameTracker:
             settings.mask,
         )
         if not mask.any():
-            return FrameRecord(index=index, failure="empty head mask")
+            return FrameTrackingResult(index=index, failure="empty head mask")
         image_file, mask_file = image_file_name(index, settings.image_format), mask_file_name(index)
         quality = [cv2.IMWRITE_JPEG_QUALITY, settings.jpeg_quality] if settings.image_format == "jpg" else []
         _write(self._output_dir / image_file, bgr, quality)
         _write(self._output_dir / mask_file, mask.astype(np.uint8) * 255, [])
-        return FrameRecord(
+        return FrameTrackingResult(
             index=index,
             landmarks=face.landmarks,
             blendshapes=face.blendshapes,

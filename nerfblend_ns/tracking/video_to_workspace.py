@@ -38,7 +38,7 @@ from nerfblend_ns.tracking.video.video_frames import FrameSelection, VideoInfo, 
 from nerfblend_ns.tracking.workspace.atomic_files import write_json_atomically
 from nerfblend_ns.tracking.workspace.output_guard import own_output_names, plan_output
 from nerfblend_ns.tracking.workspace.output_lock import HOLDER_FILE, OutputLock
-from nerfblend_ns.tracking.workspace.resume_cache import CACHE_FOLDER, FrameRecord, TrackCache, VideoFingerprint
+from nerfblend_ns.tracking.workspace.resume_cache import CACHE_FOLDER, FrameTrackingResult, TrackCache, VideoFingerprint
 from nerfblend_ns.tracking.workspace.workspace_writer import TrackedClip, clip_landmarks, transforms_document
 
 TOOL_NAME = "nerfblend-process-video"
@@ -167,7 +167,7 @@ def _open_cache(config: ProcessVideoConfig, run: _Run, lock: OutputLock, log: Lo
     return cache
 
 
-def _usable_cached_records(cache: TrackCache, indices: np.ndarray) -> Dict[int, FrameRecord]:
+def _usable_cached_records(cache: TrackCache, indices: np.ndarray) -> Dict[int, FrameTrackingResult]:
     """Cached records of the selected frames that can be used as they are, by whole tracking segments.
 
     A record is usable when it is readable and its files are present; a segment with any frame not
@@ -192,7 +192,7 @@ def _usable_cached_records(cache: TrackCache, indices: np.ndarray) -> Dict[int, 
 
 def _track_frames(
     config: ProcessVideoConfig, run: _Run, missing: List[int], cache: TrackCache, progress: ProgressReporter
-) -> Dict[int, FrameRecord]:
+) -> Dict[int, FrameTrackingResult]:
     """Tracks the frames missing from the cache, caching each record as soon as it is made."""
     settings = FrameSettings(
         resolution=config.resolution,
@@ -201,7 +201,7 @@ def _track_frames(
         mask=config.mask,
     )
     progress.start("tracking frames", len(missing))
-    records: Dict[int, FrameRecord] = {}
+    records: Dict[int, FrameTrackingResult] = {}
     segment_of = {int(index): position // TRACKING_SEGMENT for position, index in enumerate(run.indices)}
     tracker, segment = None, -1
     with SelfieSegmenter(run.models[SELFIE_SEGMENTER.file_name]) as segmenter:
@@ -220,7 +220,7 @@ def _track_frames(
                 tracker.close()
     for index in missing:
         if index not in records:  # the container promised more frames than the decoder gave
-            records[index] = FrameRecord(index=index, failure="frame could not be decoded")
+            records[index] = FrameTrackingResult(index=index, failure="frame could not be decoded")
             cache.save(records[index])
             progress.advance()
     return records

@@ -11,14 +11,14 @@ from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig
 from nerfblend_ns.tracking.reporting.tracking_stats import coverage_summary, pose_jitter
 from nerfblend_ns.tracking.video.head_crop import SquareCrop
 from nerfblend_ns.tracking.video.video_frames import VideoInfo
-from nerfblend_ns.tracking.workspace.resume_cache import FrameRecord, VideoFingerprint
+from nerfblend_ns.tracking.workspace.resume_cache import FrameTrackingResult, VideoFingerprint
 from nerfblend_ns.tracking.workspace.workspace_writer import TrackedClip
 
 
 def tracking_report(
     info: VideoInfo,
     fingerprint: VideoFingerprint,
-    records: List[FrameRecord],
+    records: List[FrameTrackingResult],
     newly_tracked: int,
     seconds: float,
     crop: SquareCrop,

@@ -48,7 +48,7 @@ class VideoFingerprint:
 
 
 @dataclass(frozen=True)
-class FrameRecord:
+class FrameTrackingResult:
     """The tracking result of one video frame; a failed frame has a reason and no arrays."""
 
     index: int
@@ -113,7 +113,7 @@ class TrackCache:
             return []
         return sorted(int(path.stem) for path in self.frames.glob("*.npz") if path.stem.isdigit())
 
-    def load(self, index: int) -> Optional[FrameRecord]:
+    def load(self, index: int) -> Optional[FrameTrackingResult]:
         path = self._record_path(index)
         if not path.is_file():
             return None
@@ -121,7 +121,7 @@ class TrackCache:
             with np.load(path) as data:
                 fields = {key: data[key] for key in data.files}
             arrays = {key: fields[key] for key in ("landmarks", "blendshapes", "face_to_camera") if key in fields}
-            record = FrameRecord(
+            record = FrameTrackingResult(
                 index=index,
                 failure=str(fields["failure"]),
                 mask_coverage=float(fields["mask_coverage"]),
@@ -137,7 +137,7 @@ class TrackCache:
             return None
         return record
 
-    def save(self, record: FrameRecord) -> None:
+    def save(self, record: FrameTrackingResult) -> None:
         fields = {
             "failure": np.array(record.failure),
             "mask_coverage": np.array(record.mask_coverage),

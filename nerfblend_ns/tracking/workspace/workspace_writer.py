@@ -10,7 +10,7 @@ from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 from nerfblend_ns.tracking.expressions.expression_coefficients import ExpressionTable
 from nerfblend_ns.tracking.face.face_regions import face_rect, is_nonempty, mouth_rect
 from nerfblend_ns.tracking.poses.head_pose import HEAD_CENTRE_CM, VERTICAL_FOV_DEG
-from nerfblend_ns.tracking.workspace.resume_cache import FrameRecord
+from nerfblend_ns.tracking.workspace.resume_cache import FrameTrackingResult
 
 CAMERA_CONVENTION = (
     f"pinhole camera of MediaPipe's face geometry: vertical field of view {VERTICAL_FOV_DEG:g} degrees, "
@@ -27,7 +27,7 @@ WORLD_FRAME = (
 class TrackedClip:
     """The tracked frames of a clip, in video order."""
 
-    records: List[FrameRecord]
+    records: List[FrameTrackingResult]
     camera_to_world_raw: np.ndarray
     """[N, 4, 4] poses as tracked."""
     camera_to_world: np.ndarray

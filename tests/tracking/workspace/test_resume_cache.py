@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from nerfblend_ns.tracking.workspace.resume_cache import FrameRecord, TrackCache
+from nerfblend_ns.tracking.workspace.resume_cache import FrameTrackingResult, TrackCache
 
 
-def _record(index: int) -> FrameRecord:
+def _record(index: int) -> FrameTrackingResult:
     rng = np.random.default_rng(index)
-    return FrameRecord(
+    return FrameTrackingResult(
         index=index, landmarks=rng.random((478, 3)).astype(np.float32), blendshapes=rng.random(52).astype(np.float32),
         face_to_camera=np.eye(4), mask_coverage=0.3, image_file=f"images/{index:06d}.jpg", mask_file=f"masks/{index:06d}.png",
     )

@@ -22,7 +22,7 @@ from nerfblend_ns.rendering.camera_rays import pinhole_parameters, pinhole_rays,
 
 
 @dataclass
-class PoseFitConfig:
+class HeldOutPoseFitConfig:
     """How a test frame's pose is fitted."""
 
     steps: int = 200
@@ -67,7 +67,7 @@ def fit_test_pose(
     camera: Cameras,
     image: Float[Tensor, "h w 3"],
     head_mask: Float[Tensor, "h w 1"],
-    config: PoseFitConfig,
+    config: HeldOutPoseFitConfig,
 ) -> Cameras:
     """`camera` (one pinhole camera with `metadata["expr"]`) with its pose fitted to `image` on white
     (the protocol's ground truth) by the frozen `model`; intrinsics and coefficients unchanged."""

@@ -5,8 +5,8 @@ import torch
 from nerfstudio.cameras.cameras import Cameras
 from toy_pose_scene import INTRINSICS, SIZE, fixed_field_model, ray_error, true_and_tracked_poses, true_images
 
-from nerfblend_ns.benchmarks.pose_fit import PoseFitConfig, fit_test_pose
 from nerfblend_ns.benchmarks.fidelity_scores import score_frames
+from nerfblend_ns.benchmarks.held_out_pose_fit import HeldOutPoseFitConfig, fit_test_pose
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, NerfBlendField
 
 
@@ -23,7 +23,7 @@ def test_the_fit_moves_a_wrong_pose_towards_the_true_one_and_leaves_the_model_al
     image = true_images(model, truth[:1]).view(SIZE, SIZE, 3)
     model.eval()
     before_state = {name: value.clone() for name, value in model.state_dict().items()}
-    config = PoseFitConfig(steps=30, rays_per_step=SIZE * SIZE, learning_rate=5e-3)
+    config = HeldOutPoseFitConfig(steps=30, rays_per_step=SIZE * SIZE, learning_rate=5e-3)
     fitted = fit_test_pose(model, _camera(tracked[0]), image, torch.ones(SIZE, SIZE, 1), config)
     before, after = ray_error(tracked[:1], truth[:1]), ray_error(fitted.camera_to_worlds, truth[:1])
     assert before.item() > 0.1 and after.item() < 0.2 * before.item(), (before, after)
@@ -36,7 +36,7 @@ def test_a_camera_without_coefficients_is_refused():
     camera = _camera(true_and_tracked_poses()[0][0])
     camera.metadata = None
     with pytest.raises(ValueError, match="coefficients"):
-        fit_test_pose(model, camera, torch.ones(SIZE, SIZE, 3), torch.ones(SIZE, SIZE, 1), PoseFitConfig(steps=1))
+        fit_test_pose(model, camera, torch.ones(SIZE, SIZE, 3), torch.ones(SIZE, SIZE, 1), HeldOutPoseFitConfig(steps=1))
 
 
 def test_the_benchmarks_frame_scores_with_a_pose_fit_beat_those_with_the_wrong_pose():
@@ -51,7 +51,7 @@ def test_the_benchmarks_frame_scores_with_a_pose_fit_beat_those_with_the_wrong_p
         "__getitem__": lambda self, index: frames[index],
     })()
     (tracked_score,) = score_frames(model, dataset, [0], None)
-    fit = PoseFitConfig(steps=30, rays_per_step=SIZE * SIZE, learning_rate=5e-3)
+    fit = HeldOutPoseFitConfig(steps=30, rays_per_step=SIZE * SIZE, learning_rate=5e-3)
     (fitted_score,) = score_frames(model, dataset, [0], None, fit)
     assert fitted_score.full["psnr"] > tracked_score.full["psnr"] + 5.0, (tracked_score, fitted_score)
 
