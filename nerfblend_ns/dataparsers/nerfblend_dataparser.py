@@ -1,5 +1,6 @@
 """The `nerfblend-data` dataparser: tracked head videos with per-frame expression coefficients."""
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Type
@@ -17,6 +18,7 @@ from nerfblend_ns.dataparsers.layouts import LayoutName, read_sequence
 from nerfblend_ns.dataparsers.splits import split_indices
 from nerfblend_ns.dataparsers.tracked_sequence import FrameRecord, Rect, TrackedSequence
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+from nerfblend_ns.input_errors import InputError
 
 
 @dataclass
@@ -51,6 +53,7 @@ class NerfBlendDataParser(DataParser):
     config: NerfBlendDataParserConfig
 
     def _generate_dataparser_outputs(self, split: str = "train", **kwargs) -> DataparserOutputs:
+        _check_options(self.config)
         sequence = read_sequence(self.config.data, self.config.layout)
         CONSOLE.print(f"[bold]nerfblend-data[/bold]: {self.config.data} read as layout '{sequence.layout}'")
         splits = _splits(sequence, self.config)
@@ -64,7 +67,7 @@ class NerfBlendDataParser(DataParser):
         for frame in frames:
             _check_frame_files(frame, sequence)
         train_expressions = np.stack([sequence.frames[i].expression for i in splits["train"]])  # [T, K]
-        head_radius = self.config.head_radius or sequence.head_radius
+        head_radius = self.config.head_radius if self.config.head_radius is not None else sequence.head_radius
         cameras = _cameras(frames, 1.0 / head_radius)
         landmarks = sequence.landmarks
         return DataparserOutputs(
@@ -88,6 +91,32 @@ class NerfBlendDataParser(DataParser):
                 "background_filename": sequence.background_path,
             },
         )
+
+
+class DataParserOptionError(InputError):
+    """A dataparser option out of its range; the message names the flag."""
+
+
+OPTION_PREFIX = "--pipeline.datamanager.dataparser."
+
+
+def _check_options(config: NerfBlendDataParserConfig) -> None:
+    """Refuses options that would give a mirrored or NaN scene, or splits of negative size, before reading."""
+    radius, fraction = config.head_radius, config.test_fraction
+    problems = {
+        "head-radius": radius is not None and not (math.isfinite(radius) and radius > 0),
+        "test-fraction": not (math.isfinite(fraction) and 0 <= fraction <= 1),
+        "test-frames": config.test_frames is not None and config.test_frames < 0,
+        "val-frames": config.val_frames < 0,
+    }
+    ranges = {
+        "head-radius": (radius, "a positive number"), "test-fraction": (fraction, "between 0 and 1"),
+        "test-frames": (config.test_frames, "≥ 0"), "val-frames": (config.val_frames, "≥ 0"),
+    }
+    for flag, bad in problems.items():
+        if bad:
+            value, accepted = ranges[flag]
+            raise DataParserOptionError(f"{OPTION_PREFIX}{flag} {value}: must be {accepted}")
 
 
 def _splits(sequence: TrackedSequence, config: NerfBlendDataParserConfig) -> Dict[str, np.ndarray]:
