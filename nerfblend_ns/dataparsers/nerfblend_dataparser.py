@@ -135,6 +135,12 @@ def _check_frame_files(frame: FrameRecord, sequence: TrackedSequence) -> None:
     found = image_size(frame.image_path)
     if found != expected:
         raise WorkspaceError(frame.image_path, f"image is {found[0]}×{found[1]}, {sequence.source.name} says {expected[0]}×{expected[1]}")
+    for name, rect in (("mouth_rect", frame.mouth_rect), ("face_rect", frame.face_rect)):
+        # Patches are moved inside the image: a box outside it would train its patches at the image's edge.
+        if rect is not None and (rect[2] <= 0 or rect[3] <= 0 or rect[0] >= expected[0] or rect[1] >= expected[1]):
+            raise WorkspaceError(
+                sequence.source, f"{frame.image_path.name}: its {name} {list(rect)} lies outside its {expected[0]}×{expected[1]} image"
+            )
     mask = read_head_mask(frame.mask_path, sequence.mask_encoding, sequence.background_path)
     if mask.shape[::-1] != expected:
         raise WorkspaceError(frame.mask_path, f"mask is {mask.shape[1]}×{mask.shape[0]}, its image is {expected[0]}×{expected[1]}")

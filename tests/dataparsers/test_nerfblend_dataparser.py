@@ -139,6 +139,10 @@ BAD_INPUTS = {
         lambda root, meta: meta["frames"][2]["expression"].__setitem__(0, None), "transforms.json",
         "frame 2 'expression' is not numeric",
     ),
+    "mouth box outside the image": (
+        lambda root, meta: meta["frames"][2].update(mouth_rect=[-500, -500, -400, -400]), "transforms.json",
+        "00002.png: its mouth_rect [-500.0, -500.0, -400.0, -400.0] lies outside its 24×24 image",
+    ),
     "fractional width": (lambda root, meta: meta.update(w=24.5), "transforms.json", "'w' must be a whole number of pixels, got 24.5"),
 }
 
