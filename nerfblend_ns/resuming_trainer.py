@@ -16,6 +16,7 @@ from nerfstudio.utils.rich_utils import CONSOLE
 
 from nerfblend_ns.dataparsers.layouts import read_sequence
 from nerfblend_ns.checkpoint_choice import checkpoint_problem, checkpoint_step, newest_readable_checkpoint
+from nerfblend_ns.checkpoint_weights import CheckpointWeightsError
 from nerfblend_ns.input_errors import InputError
 from nerfblend_ns.run_config_yaml import load_run_config
 
@@ -47,6 +48,8 @@ class ResumingTrainer(Trainer):
             if "size mismatch" not in str(error):
                 raise
             raise self._mismatch() from None
+        except CheckpointWeightsError as error:
+            raise CheckpointError(f"{self._checkpoint_path()}: {error}") from None
 
     def _checkpoint_path(self) -> Path:
         if self.config.load_checkpoint is not None:

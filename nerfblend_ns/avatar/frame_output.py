@@ -4,6 +4,7 @@ MP4s are encoded with PyAV (a nerfstudio dependency that bundles FFmpeg's librar
 `ffmpeg` program is needed; PNG output works without PyAV.
 """
 
+import os
 from fractions import Fraction
 from pathlib import Path
 from typing import List, Literal, Optional
@@ -11,7 +12,25 @@ from typing import List, Literal, Optional
 import numpy as np
 from PIL import Image
 
+from nerfblend_ns.avatar.owned_outputs import ForeignOutputError, partial_path, refuse_unless_ours
+
 OutputFormat = Literal["mp4", "png", "both"]
+
+
+VIDEO_MARK = "written by nerfblend-render"
+"""The MP4's `comment` metadata: an existing video with it may be replaced."""
+FRAMES_MARKER = ".nerfblend-render"
+"""File in a PNG frame folder written by this command: a non-empty folder without it is not replaced into."""
+
+
+def _our_video(path: Path) -> bool:
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            return container.metadata.get("comment") == VIDEO_MARK
+    except Exception:  # PyAV missing, or not a video it can open: either way not ours to replace
+        return False
 
 
 def _even(frame: np.ndarray) -> np.ndarray:
@@ -43,8 +62,18 @@ class FrameWriter:
         return [path for path in (self.video_path, self.frames_dir) if path is not None]
 
     def __enter__(self) -> "FrameWriter":
-        for path in self.paths:
-            (path if path == self.frames_dir else path.parent).mkdir(parents=True, exist_ok=True)
+        if self.video_path is not None:
+            refuse_unless_ours(self.video_path, _our_video, "--output-path")
+            self.video_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.frames_dir is not None:
+            folder = self.frames_dir
+            if folder.exists() and not (folder.is_dir() and (not any(folder.iterdir()) or (folder / FRAMES_MARKER).is_file())):
+                raise ForeignOutputError(
+                    f"{folder} holds files nerfblend-render did not write; they are kept: choose another --output-path "
+                    "(PNG frames go to the folder of its name) or move them away"
+                )
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / FRAMES_MARKER).touch()
         return self
 
     def write(self, frame: np.ndarray) -> None:
@@ -66,14 +95,21 @@ class FrameWriter:
             raise ImportError("MP4 output needs PyAV (pip install av); --output-format png needs nothing more") from error
 
         if self._container is None:
-            self._container = av.open(str(self.video_path), mode="w")
+            self._container = av.open(str(partial_path(self.video_path)), mode="w", format="mp4")
+            self._container.metadata["comment"] = VIDEO_MARK
             self._stream = self._container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1001))
             self._stream.height, self._stream.width = frame.shape[:2]
             self._stream.pix_fmt = "yuv420p"
             self._stream.options = {"crf": "18"}
         self._container.mux(self._stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
 
-    def __exit__(self, *exc) -> None:
-        if self._container is not None:
+    def __exit__(self, kind, error, traceback) -> None:
+        if self._container is None:
+            return
+        if kind is None:
             self._container.mux(self._stream.encode(None))
-            self._container.close()
+        self._container.close()
+        if kind is None:
+            os.replace(partial_path(self.video_path), self.video_path)
+        else:  # a failed render leaves an earlier video as it was
+            partial_path(self.video_path).unlink(missing_ok=True)

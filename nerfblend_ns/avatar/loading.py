@@ -16,6 +16,7 @@ from nerfstudio.pipelines.base_pipeline import Pipeline
 from nerfstudio.plugins.registry import discover_methods
 from nerfstudio.utils.eval_utils import eval_setup
 
+from nerfblend_ns.checkpoint_weights import CheckpointWeightsError
 from nerfblend_ns.checkpoint_choice import checkpoint_step, newest_readable_checkpoint
 from nerfblend_ns.input_errors import InputError
 from nerfblend_ns.models.nerfblend_model import NerfBlendModel, NerfBlendModelConfig
@@ -88,6 +89,10 @@ def load_avatar(config_path: Path) -> LoadedAvatar:
         config.load_step = load_step
         return config
 
-    config, pipeline, checkpoint, _ = eval_setup(config_path, test_mode="test", update_config_callback=at_chosen_step)
+    try:
+        config, pipeline, checkpoint, _ = eval_setup(config_path, test_mode="test", update_config_callback=at_chosen_step)
+    except CheckpointWeightsError as error:
+        chosen = read_run_config(config_path).get_checkpoint_dir() / f"step-{load_step:09d}.ckpt"
+        raise AvatarError(f"{chosen}: {error}") from None
     pipeline.eval()
     return LoadedAvatar(config, pipeline, checkpoint)

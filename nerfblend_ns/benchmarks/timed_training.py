@@ -17,6 +17,8 @@ from nerfstudio.engine.callbacks import TrainingCallbackLocation
 from nerfstudio.data.datasets.base_dataset import InputDataset
 from nerfstudio.engine.trainer import Trainer, TrainerConfig
 
+from nerfblend_ns.input_errors import InputError
+
 
 @dataclass
 class Checkpoint:
@@ -75,6 +77,19 @@ def parse_overrides(pairs: Sequence[Sequence[str]]) -> Dict[str, object]:
     return overrides
 
 
+class OverrideError(InputError, AttributeError):
+    """An --override naming no setting, or giving a setting a value of another kind."""
+
+
+def _same_kind(current: object, value: object) -> bool:
+    """Whether `value` may replace `current`: a number for a number, a boolean for a boolean (JSON reads both)."""
+    if isinstance(current, bool):
+        return isinstance(value, bool)
+    if isinstance(current, (int, float)):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return True
+
+
 def run_config(config: TrainerConfig, data: Path, output_dir: Path, overrides: Optional[dict] = None) -> TrainerConfig:
     """A copy of `config` set to train on `data`, with `overrides` such as {"pipeline.model.perceptual_loss": "off"}."""
     # Method configs are module-level objects: a copy keeps one run's overrides out of the next.
@@ -91,12 +106,17 @@ def run_config(config: TrainerConfig, data: Path, output_dir: Path, overrides: O
             # The optimizer groups are a dict: "optimizers.encoding.optimizer.lr".
             if isinstance(target, dict):
                 if parent not in target:
-                    raise AttributeError(f"override {dotted}: no {parent!r} among {sorted(target)}")
+                    raise OverrideError(f"override {dotted}: no {parent!r} among {sorted(target)}")
                 target = target[parent]
-            else:
+            elif hasattr(target, parent):
                 target = getattr(target, parent)
+            else:
+                raise OverrideError(f"override {dotted}: {type(target).__name__} has no field {parent!r}")
         if not hasattr(target, name):
-            raise AttributeError(f"override {dotted}: {type(target).__name__} has no field {name!r}")
+            raise OverrideError(f"override {dotted}: {type(target).__name__} has no field {name!r}")
+        current = getattr(target, name)
+        if not _same_kind(current, value):
+            raise OverrideError(f"override {dotted} {value!r}: the setting holds {current!r}; give a {type(current).__name__}")
         setattr(target, name, value)
     return config
 

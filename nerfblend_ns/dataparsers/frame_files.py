@@ -30,7 +30,7 @@ def _header(path: Path) -> Tuple[Tuple[int, int], Tuple[str, ...]]:
     try:
         with Image.open(path) as image:
             return image.size, image.getbands()
-    except (UnidentifiedImageError, OSError) as error:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as error:
         raise WorkspaceError(path, f"unreadable image ({error})") from None
 
 
@@ -84,7 +84,12 @@ def _decode_whole(path: Path, flags: int, what: str) -> np.ndarray:
             path, f"truncated {what}: the file ends before its format's end marker (an interrupted copy or write); "
             "copy or extract it again"
         )
-    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    try:
+        # Pixels as stored: a JPEG's EXIF orientation would turn the image against its mask and camera,
+        # whose sizes describe the stored pixels (as the header's size does).
+        pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags | cv2.IMREAD_IGNORE_ORIENTATION)
+    except cv2.error as error:  # e.g. a header claiming more pixels than OpenCV decodes
+        raise WorkspaceError(path, f"unreadable {what} (OpenCV refuses it: {error.err})") from None
     if pixels is None:
         raise WorkspaceError(path, f"unreadable {what}")
     return pixels

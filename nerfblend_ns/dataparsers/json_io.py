@@ -15,6 +15,8 @@ def load_json(path: Path) -> Any:
             return json.load(handle)
     except json.JSONDecodeError as error:
         raise WorkspaceError(path, f"malformed json at line {error.lineno}, column {error.colno}: {error.msg}") from None
+    except RecursionError:
+        raise WorkspaceError(path, "nested too deeply to be a workspace description") from None
     except (OSError, UnicodeDecodeError) as error:
         raise WorkspaceError(path, f"cannot be read ({error})") from None
 

@@ -24,6 +24,7 @@ LandmarkKind = Literal["mediapipe-478", "face-oval"]
 
 POINTS_PER_KIND: Dict[str, int] = {"mediapipe-478": NUM_LANDMARKS, "face-oval": len(FACE_OVAL)}
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+_KEYS = ("kind", "file_paths", "landmarks")
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,14 @@ def read_landmark_file(path: Path, file_paths: Sequence[str]) -> FrameLandmarks:
     file when it is unreadable, of another shape, not finite, or written for other frames."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            fields = {key: data[key] for key in data.files}
+            # Only the arrays read here are decompressed: another member could be of any size.
+            fields = {key: data[key] for key in _KEYS if key in data.files}
+            keys = sorted(data.files)
     except (OSError, ValueError, EOFError) as error:
         raise WorkspaceError(path, f"cannot be read as a landmark file ({error})") from None
-    missing = [key for key in ("kind", "file_paths", "landmarks") if key not in fields]
+    missing = [key for key in _KEYS if key not in fields]
     if missing:
-        raise WorkspaceError(path, f"has no {', '.join(repr(key) for key in missing)} (keys: {sorted(fields)})")
+        raise WorkspaceError(path, f"has no {', '.join(repr(key) for key in missing)} (keys: {keys})")
     kind = str(fields["kind"])
     if kind not in POINTS_PER_KIND:
         raise WorkspaceError(path, f"unknown landmark kind {kind!r}, expected one of {', '.join(POINTS_PER_KIND)}")

@@ -5,7 +5,7 @@ from typing import Callable, Dict, Literal, Tuple
 
 from nerfblend_ns.dataparsers import insta_layout, nerface_layout, official_layout, workspace_layout
 from nerfblend_ns.dataparsers.tracked_sequence import TrackedSequence
-from nerfblend_ns.dataparsers.value_checks import plausible_coefficients
+from nerfblend_ns.dataparsers.value_checks import distinct_names, plausible_coefficients
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 
 LayoutName = Literal["auto", "nerfblend", "nerfblendshape-release", "insta", "nerface"]
@@ -21,6 +21,8 @@ LAYOUT_OPTION = "--pipeline.datamanager.dataparser.layout"
 
 
 def detect_layout(root: Path) -> str:
+    if root.is_file():
+        raise WorkspaceError(root, "is a file; pass the data folder (the one that holds it)")
     if not root.is_dir():
         raise WorkspaceError(root, "data folder not found")
     matching = [name for name, (matches, _) in _LAYOUTS.items() if matches(root)]
@@ -44,6 +46,7 @@ def read_sequence(root: Path, layout: LayoutName = "auto") -> TrackedSequence:
     if name not in _LAYOUTS:
         raise WorkspaceError(root, f"unknown layout '{name}'; known: {', '.join(_LAYOUTS)}")
     sequence = _LAYOUTS[name][1](root)
+    distinct_names(sequence.expression_names, sequence.source)
     for index, frame in enumerate(sequence.frames):
         plausible_coefficients(frame.expression, sequence.source, f"frame {index} ({frame.image_path.name})")
     return sequence

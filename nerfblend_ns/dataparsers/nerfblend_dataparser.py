@@ -1,5 +1,6 @@
 """The `nerfblend-data` dataparser: tracked head videos with per-frame expression coefficients."""
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Type
@@ -17,6 +18,7 @@ from nerfblend_ns.dataparsers.layouts import LayoutName, read_sequence
 from nerfblend_ns.dataparsers.splits import split_indices
 from nerfblend_ns.dataparsers.tracked_sequence import Rect, SequenceFrame, TrackedSequence
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+from nerfblend_ns.input_errors import InputError
 
 
 @dataclass
@@ -51,6 +53,7 @@ class NerfBlendDataParser(DataParser):
     config: NerfBlendDataParserConfig
 
     def _generate_dataparser_outputs(self, split: str = "train", **kwargs) -> DataparserOutputs:
+        _check_options(self.config)
         sequence = read_sequence(self.config.data, self.config.layout)
         CONSOLE.print(f"[bold]nerfblend-data[/bold]: {self.config.data} read as layout '{sequence.layout}'")
         splits = _splits(sequence, self.config)
@@ -64,7 +67,7 @@ class NerfBlendDataParser(DataParser):
         for frame in frames:
             _check_frame_files(frame, sequence)
         train_expressions = np.stack([sequence.frames[i].expression for i in splits["train"]])  # [T, K]
-        head_radius = self.config.head_radius or sequence.head_radius
+        head_radius = self.config.head_radius if self.config.head_radius is not None else sequence.head_radius
         cameras = _cameras(frames, 1.0 / head_radius)
         landmarks = sequence.landmarks
         return DataparserOutputs(
@@ -90,6 +93,32 @@ class NerfBlendDataParser(DataParser):
         )
 
 
+class DataParserOptionError(InputError):
+    """A dataparser option out of its range; the message names the flag."""
+
+
+OPTION_PREFIX = "--pipeline.datamanager.dataparser."
+
+
+def _check_options(config: NerfBlendDataParserConfig) -> None:
+    """Refuses options that would give a mirrored or NaN scene, or splits of negative size, before reading."""
+    radius, fraction = config.head_radius, config.test_fraction
+    problems = {
+        "head-radius": radius is not None and not (math.isfinite(radius) and radius > 0),
+        "test-fraction": not (math.isfinite(fraction) and 0 <= fraction <= 1),
+        "test-frames": config.test_frames is not None and config.test_frames < 0,
+        "val-frames": config.val_frames < 0,
+    }
+    ranges = {
+        "head-radius": (radius, "a positive number"), "test-fraction": (fraction, "between 0 and 1"),
+        "test-frames": (config.test_frames, "≥ 0"), "val-frames": (config.val_frames, "≥ 0"),
+    }
+    for flag, bad in problems.items():
+        if bad:
+            value, accepted = ranges[flag]
+            raise DataParserOptionError(f"{OPTION_PREFIX}{flag} {value}: must be {accepted}")
+
+
 def _splits(sequence: TrackedSequence, config: NerfBlendDataParserConfig) -> Dict[str, np.ndarray]:
     """Frame indices per split: the data's published splits where it has them, else the end of the video."""
     if sequence.predefined_splits is not None:
@@ -106,6 +135,12 @@ def _check_frame_files(frame: SequenceFrame, sequence: TrackedSequence) -> None:
     found = image_size(frame.image_path)
     if found != expected:
         raise WorkspaceError(frame.image_path, f"image is {found[0]}×{found[1]}, {sequence.source.name} says {expected[0]}×{expected[1]}")
+    for name, rect in (("mouth_rect", frame.mouth_rect), ("face_rect", frame.face_rect)):
+        # Patches are moved inside the image: a box outside it would train its patches at the image's edge.
+        if rect is not None and (rect[2] <= 0 or rect[3] <= 0 or rect[0] >= expected[0] or rect[1] >= expected[1]):
+            raise WorkspaceError(
+                sequence.source, f"{frame.image_path.name}: its {name} {list(rect)} lies outside its {expected[0]}×{expected[1]} image"
+            )
     mask = read_head_mask(frame.mask_path, sequence.mask_encoding, sequence.background_path)
     if mask.shape[::-1] != expected:
         raise WorkspaceError(frame.mask_path, f"mask is {mask.shape[1]}×{mask.shape[0]}, its image is {expected[0]}×{expected[1]}")

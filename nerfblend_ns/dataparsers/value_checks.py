@@ -1,7 +1,7 @@
 """Conversions of json values to arrays, with checks whose errors say where the value was."""
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -18,16 +18,28 @@ tracker's scale room (or a rescaled one) while refusing the overflows and sentin
 
 
 def finite_array(value: Any, shape: tuple, path: Path, where: str) -> np.ndarray:
+    """`value` as float64 of `shape`. Only numbers count: numpy would read "0.5" or true as one, which in a
+    file means a mistaken edit rather than a value."""
     try:
-        array = np.asarray(value, dtype=np.float64)
+        array = np.asarray(value)
     except (TypeError, ValueError):
         raise WorkspaceError(path, f"{where} is not numeric") from None
+    if array.dtype.kind not in "iuf" or not _numbers_only(value):
+        raise WorkspaceError(path, f"{where} is not numeric (it holds strings, booleans or null; write numbers)")
+    array = array.astype(np.float64)
     if array.shape != shape:
         expected = "×".join(str(n) for n in shape)
         raise WorkspaceError(path, f"{where} has shape {list(array.shape)}, expected {expected}")
     if not np.all(np.isfinite(array)):
         raise WorkspaceError(path, f"{where} contains NaN or infinite values")
     return array
+
+
+def _numbers_only(value: Any) -> bool:
+    """No string, boolean or null anywhere in `value` (numpy turns [0.5, true] into [0.5, 1.0])."""
+    if isinstance(value, (list, tuple)):
+        return all(_numbers_only(item) for item in value)
+    return isinstance(value, (int, float, np.number, np.ndarray)) and not isinstance(value, (bool, np.bool_))
 
 
 def rigid_transform(value: Any, path: Path, where: str) -> np.ndarray:
@@ -57,6 +69,25 @@ def positive_number(value: Any, path: Path, where: str) -> float:
     if number <= 0:
         raise WorkspaceError(path, f"{where} must be positive, got {number}")
     return number
+
+
+def positive_whole_number(value: Any, path: Path, where: str) -> int:
+    """A count of pixels: positive and whole (a fraction would be truncated without a word)."""
+    number = positive_number(value, path, where)
+    if not number.is_integer():
+        raise WorkspaceError(path, f"{where} must be a whole number of pixels, got {number}")
+    return int(number)
+
+
+def distinct_names(names: Sequence[str], path: Path) -> None:
+    """Refuses an empty or repeated coefficient name: the commands, the viewer and a driving sequence
+    address coefficients by name, so a repeated one could not be told apart."""
+    empty = [index for index, name in enumerate(names) if not name.strip()]
+    if empty:
+        raise WorkspaceError(path, f"expression name {empty[0]} is empty; give every coefficient a name")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise WorkspaceError(path, f"expression names repeat ({', '.join(repeated)}); each coefficient needs a name of its own")
 
 
 def plausible_coefficients(expression: np.ndarray, path: Path, where: str) -> np.ndarray:

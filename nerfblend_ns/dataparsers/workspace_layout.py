@@ -1,12 +1,14 @@
 """Reads the project's own tracked-workspace layout (docs/workspace-format.md)."""
 
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from nerfblend_ns.dataparsers.json_io import load_json, require_key
 from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE, read_landmark_file
 from nerfblend_ns.dataparsers.tracked_sequence import SequenceFrame, TrackedSequence
-from nerfblend_ns.dataparsers.value_checks import finite_array, optional_rect, positive_number, rigid_transform
+from nerfblend_ns.dataparsers.value_checks import (
+    finite_array, optional_rect, positive_number, positive_whole_number, rigid_transform,
+)
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 
@@ -32,10 +34,11 @@ def is_workspace(root: Path) -> bool:
 def _intrinsics(meta: Dict[str, Any], frame: Dict[str, Any], path: Path, where: str) -> PinholeIntrinsics:
     values = {}
     for key in _INTRINSIC_KEYS:
+        check = positive_whole_number if key in ("w", "h") else positive_number
         if key in frame:
-            values[key] = positive_number(frame[key], path, f"{where} '{key}'")
+            values[key] = check(frame[key], path, f"{where} '{key}'")
         elif key in meta:
-            values[key] = positive_number(meta[key], path, f"'{key}'")
+            values[key] = check(meta[key], path, f"'{key}'")
         else:
             raise WorkspaceError(path, f"{where} has no '{key}' and there is no top-level '{key}'")
     return PinholeIntrinsics(
@@ -74,6 +77,7 @@ def read_workspace(root: Path) -> TrackedSequence:
                 face_rect=optional_rect(frame.get("face_rect"), path, f"{where} 'face_rect'"),
             )
         )
+    _refuse_shared_images(file_paths, path)
     # Optional: workspaces tracked before landmarks were kept still load, without them.
     landmarks_path = root / LANDMARKS_FILE
     landmarks = read_landmark_file(landmarks_path, file_paths) if landmarks_path.is_file() else None
@@ -81,6 +85,15 @@ def read_workspace(root: Path) -> TrackedSequence:
         layout=LAYOUT_NAME, source=path, expression_names=list(names), frames=frames, head_radius=HEAD_RADIUS_M,
         landmarks=landmarks,
     )
+
+
+def _refuse_shared_images(file_paths: List[str], path: Path) -> None:
+    """Two frames on one image would train it on two poses and expressions: an editing slip, never data."""
+    first_use: Dict[str, int] = {}
+    for index, file_path in enumerate(file_paths):
+        earlier = first_use.setdefault(str(Path(file_path)), index)
+        if earlier != index:
+            raise WorkspaceError(path, f"frames {earlier} and {index} both use {file_path}; each frame needs its own image")
 
 
 def _expression(frame: Dict[str, Any], num_expressions: int, path: Path, where: str):

@@ -17,6 +17,7 @@ from nerfstudio.utils import colormaps
 from torch import Tensor
 from torch.nn import Parameter
 
+from nerfblend_ns.checkpoint_weights import require_trained_weights
 from nerfblend_ns.encodings.lookup_implementation import triton_available
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, NerfBlendField
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics, require_finite
@@ -127,6 +128,11 @@ class NerfBlendModel(Model):
     """Renders a head at the expression carried by each ray's `metadata["expr"]`."""
 
     config: NerfBlendModelConfig
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        # nerfstudio retries a failed strict load without strictness: refuse a checkpoint of another model first.
+        require_trained_weights(self, state_dict)
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def populate_modules(self):
         super().populate_modules()

@@ -12,6 +12,11 @@ from nerfblend_ns.tracking.poses.pose_fit import PoseFitConfig
 from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig
 
 
+MAX_RESOLUTION = 4096
+"""Largest workspace frame side: a 4096² crop upsamples the face of any common video (4K is 3840 wide);
+beyond it the frames only cost memory (100000² would ask for 30 GB)."""
+
+
 @dataclass(frozen=True)
 class ProcessVideoConfig:
     """Track a raw video of one face into a nerfblend workspace (docs/workspace-format.md)."""
@@ -76,7 +81,10 @@ def check_options(config: ProcessVideoConfig) -> None:
         if value is not None and not math.isfinite(value):
             raise TrackingError(f"{flag} must be a finite number, got {value}")
     checks = [
-        (config.resolution >= 64, f"--resolution must be ≥ 64, got {config.resolution}"),
+        (
+            64 <= config.resolution <= MAX_RESOLUTION,
+            f"--resolution must be between 64 and {MAX_RESOLUTION}, got {config.resolution}",
+        ),
         (config.crop_scale > 0, f"--crop-scale must be positive, got {config.crop_scale}"),
         (
             config.mouth_residual_coefficients >= 0,

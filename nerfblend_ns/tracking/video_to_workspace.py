@@ -46,6 +46,9 @@ TRACKING_SEGMENT = 50
 """Selected frames the face tracker follows one to the next before starting afresh (2 s of a 25 fps
 video): the most a resumed run re-tracks, and a fresh face detection that often costs nothing visible
 after smoothing."""
+MIN_TRACKED_FRAMES = 2
+"""Fewest tracked frames a workspace is written from: one frame gives the rays of a single camera,
+from which the pose report's landmark template cannot be triangulated."""
 Log = Callable[[str], None]
 
 
@@ -273,9 +276,12 @@ def _locked_run(config: ProcessVideoConfig, lock: OutputLock, progress: Optional
     )
     report_path = config.output_dir / "tracking_report.json"
     positions = np.array([position for position, record in enumerate(ordered) if record.tracked], dtype=int)
-    if len(positions) == 0:
+    if len(positions) < MIN_TRACKED_FRAMES:
         write_json_atomically(report_path, report)
-        raise TrackingError(f"no frame of {config.video} could be tracked; the reasons are in {report_path}")
+        raise TrackingError(
+            f"{len(positions)} frame(s) of {config.video} could be tracked; a workspace needs at least {MIN_TRACKED_FRAMES} "
+            f"(its head poses are smoothed and scored across frames): track a longer range; the reasons are in {report_path}"
+        )
 
     clip, static_names = assemble_clip(
         [ordered[position] for position in positions],

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from nerfblend_ns.benchmarks.timed_training import run_config
+from nerfblend_ns.benchmarks.timed_training import OverrideError, run_config
+from nerfblend_ns.input_errors import InputError
 from nerfblend_ns.benchmarks.variants import VARIANTS
 
 
@@ -28,6 +29,20 @@ def test_ablations_change_a_copy_only(small):
 def test_a_misspelt_override_fails():
     with pytest.raises(AttributeError, match="expression_aware_ocupancy"):
         run_config(VARIANTS["nerfblend"].method.config, Path("ws"), Path("out"), {"pipeline.model.expression_aware_ocupancy": False})
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"pipeline.model.basis_l1_weight": "notanumber"}, "basis_l1_weight 'notanumber': the setting holds 1.0; give a float"),
+        ({"pipeline.model.expression_aware_occupancy": 1}, "the setting holds True; give a bool"),
+        ({"pipeline.modl.basis_l1_weight": 1.0}, "has no field 'modl'"),
+    ],
+)
+def test_an_override_of_the_wrong_kind_or_place_is_one_line(overrides, message):
+    with pytest.raises(OverrideError, match=message) as caught:
+        run_config(VARIANTS["nerfblend"].method.config, Path("ws"), Path("out"), overrides)
+    assert isinstance(caught.value, InputError)  # printed as one line by the commands
 
 
 def test_an_override_reaches_an_optimizer_group_and_its_schedule_follows():

@@ -1,12 +1,15 @@
 """Frames and masks are decoded whole: a file cut short is an error naming it, never grey pixels."""
 
+import struct
+import zlib
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
-from nerfblend_ns.dataparsers.frame_files import read_head_mask, read_rgb
+from nerfblend_ns.dataparsers.frame_files import image_size, read_head_mask, read_rgb
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 
 
@@ -70,3 +73,34 @@ def test_a_file_of_another_format_is_left_to_its_decoder(tmp_path):
     path.write_bytes(b"BM" + b"\x00" * 10)
     with pytest.raises(WorkspaceError, match="frame.bmp: unreadable image"):
         read_rgb(path)
+
+
+def test_a_jpeg_is_read_as_stored_whatever_its_exif_orientation(tmp_path):
+    """Masks, image sizes and cameras describe the stored pixels; turning the image by its EXIF tag would misalign them."""
+    yy, xx = np.mgrid[:32, :24]
+    pixels = np.stack([yy * 8, xx * 10, np.full_like(yy, 128)], -1).astype(np.uint8)  # [32, 24, 3]: a turn changes the shape
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    Image.fromarray(pixels).save(tmp_path / "turned.jpg", exif=exif.tobytes(), quality=100)
+    read = read_rgb(tmp_path / "turned.jpg")
+    assert read.shape == pixels.shape
+    assert np.abs(read.astype(int) - pixels).mean() < 2  # JPEG noise only
+
+
+def _claiming_size(source: Path, path: Path, width: int, height: int) -> Path:
+    """A copy of the PNG `source` whose header (with a valid checksum) claims another size."""
+    data = bytearray(source.read_bytes())
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_png_claiming_a_huge_size_names_the_file(tmp_path):
+    source = _write(tmp_path / "small.png", np.full((8, 8), 255, np.uint8))
+    image = _claiming_size(source, tmp_path / "image.png", 20_000, 20_000)
+    with pytest.raises(WorkspaceError, match=r"image.png: unreadable image \(Image size"):
+        image_size(image)
+    mask = _claiming_size(source, tmp_path / "mask.png", 60_000, 60_000)
+    with pytest.raises(WorkspaceError, match=r"mask.png: unreadable mask image \(OpenCV refuses it"):
+        read_head_mask(mask, "gray")

@@ -93,3 +93,17 @@ def test_dataparser_errors_name_the_landmark_file(workspace: Path, breakage, mes
     with pytest.raises(WorkspaceError, match=message) as caught:
         NerfBlendDataParserConfig(data=workspace).setup().get_dataparser_outputs("train")
     assert caught.value.path == path and str(path) in str(caught.value)
+
+
+def test_only_the_three_arrays_are_read(workspace: Path, monkeypatch):
+    """A further member of any size (a zip bomb) is never decompressed."""
+    path = workspace / LANDMARKS_FILE
+    write_landmark_file(path, _file_paths(workspace), _landmarks(16))
+    with np.load(path) as data:
+        arrays = {key: data[key] for key in data.files}
+    _save_raw(path, **arrays, padding=np.zeros(1000, np.uint8))
+    read_members = []
+    original = np.lib.npyio.NpzFile.__getitem__
+    monkeypatch.setattr(np.lib.npyio.NpzFile, "__getitem__", lambda self, key: read_members.append(key) or original(self, key))
+    outputs = NerfBlendDataParserConfig(data=workspace).setup().get_dataparser_outputs("train")
+    assert outputs.metadata["face_ovals"] is not None and "padding" not in read_members

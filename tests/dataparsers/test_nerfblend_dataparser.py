@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from nerfblend_ns.dataparsers.nerfblend_dataparser import DataParserOptionError
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 from nerfblend_ns.dataparsers.workspace_layout import HEAD_RADIUS_M
 from parsing_helpers import parse
@@ -118,6 +119,31 @@ BAD_INPUTS = {
     "missing key": (lambda root, meta: meta["frames"][0].pop("mask_path"), "transforms.json", "frame 0 has no 'mask_path'"),
     "missing intrinsics": (lambda root, meta: meta.pop("fx"), "transforms.json", "no 'fx'"),
     "empty rect": (lambda root, meta: meta["frames"][0].update(mouth_rect=[5, 5, 5, 9]), "transforms.json", "mouth_rect"),
+    "repeated coefficient name": (
+        lambda root, meta: meta.update(expression_names=["coef0", "coef1", "coef0"]), "transforms.json",
+        "expression names repeat (coef0)",
+    ),
+    "empty coefficient name": (
+        lambda root, meta: meta.update(expression_names=["coef0", " ", "coef2"]), "transforms.json", "expression name 1 is empty",
+    ),
+    "two frames on one image": (
+        lambda root, meta: meta["frames"][5].update(file_path="images/00002.png"), "transforms.json",
+        "frames 2 and 5 both use images/00002.png",
+    ),
+    "number as a string": (lambda root, meta: meta.update(w="24"), "transforms.json", "'w' is not numeric"),
+    "boolean coefficient": (
+        lambda root, meta: meta["frames"][2]["expression"].__setitem__(0, True), "transforms.json",
+        "frame 2 'expression' is not numeric",
+    ),
+    "null coefficient": (
+        lambda root, meta: meta["frames"][2]["expression"].__setitem__(0, None), "transforms.json",
+        "frame 2 'expression' is not numeric",
+    ),
+    "mouth box outside the image": (
+        lambda root, meta: meta["frames"][2].update(mouth_rect=[-500, -500, -400, -400]), "transforms.json",
+        "00002.png: its mouth_rect [-500.0, -500.0, -400.0, -400.0] lies outside its 24×24 image",
+    ),
+    "fractional width": (lambda root, meta: meta.update(w=24.5), "transforms.json", "'w' must be a whole number of pixels, got 24.5"),
 }
 
 
@@ -141,9 +167,40 @@ def test_malformed_json(workspace):
         parse(workspace)
 
 
+def test_json_nested_beyond_the_parser_names_the_file(workspace):
+    text = (workspace / "transforms.json").read_text().rstrip()
+    (workspace / "transforms.json").write_text(text[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(WorkspaceError, match="transforms.json: nested too deeply"):
+        parse(workspace)
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("head_radius", 0.0, "head-radius 0.0: must be a positive number"),
+        ("head_radius", -0.16, "head-radius -0.16: must be a positive number"),
+        ("head_radius", float("nan"), "head-radius nan"),
+        ("test_fraction", -0.5, "test-fraction -0.5: must be between 0 and 1"),
+        ("test_fraction", float("nan"), "test-fraction nan"),
+        ("test_frames", -3, "test-frames -3: must be ≥ 0"),
+        ("val_frames", -1, "val-frames -1: must be ≥ 0"),
+    ],
+)
+def test_an_option_out_of_range_is_refused_naming_its_flag(workspace, option, value, message):
+    with pytest.raises(DataParserOptionError, match="--pipeline.datamanager.dataparser." + message):
+        parse(workspace, **{option: value})
+
+
+def test_an_explicit_head_radius_sets_the_scale(workspace):
+    assert parse(workspace, head_radius=0.5).dataparser_scale == pytest.approx(2.0)
+
+
 def test_missing_folder_and_unknown_layout(tmp_path):
     with pytest.raises(WorkspaceError, match="data folder not found"):
         parse(tmp_path / "nowhere")
+    (tmp_path / "transforms.json").write_text("{}")
+    with pytest.raises(WorkspaceError, match="transforms.json: is a file; pass the data folder"):
+        parse(tmp_path / "transforms.json")
     with pytest.raises(WorkspaceError, match="no known layout"):
         parse(tmp_path)
 

@@ -11,6 +11,7 @@ from nerfstudio.data.scene_box import SceneBox
 from nerfstudio.engine.callbacks import TrainingCallbackAttributes
 from nerfstudio.models.base_model import Model
 
+from nerfblend_ns.checkpoint_weights import CheckpointWeightsError
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig
 from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
@@ -264,3 +265,17 @@ def test_evaluation_refuses_non_finite_colours():
     outputs["rgb"][0, 0, 1] = float("inf")
     with pytest.raises(NonFiniteModelError, match="renders 1 NaN or infinite colour values"):
         _model().eval().get_image_metrics_and_images(outputs, batch)
+
+
+def test_a_checkpoint_without_the_models_weights_is_refused_as_nerfstudio_loads_it():
+    """nerfstudio's pipeline retries a failed strict load without strictness; the model refuses first."""
+    model, source = _model(), _model()
+    with torch.no_grad():
+        source.field.encoding.tables.fill_(0.5)
+    state = source.state_dict()
+    model.load_state_dict(state)  # its own kind of checkpoint loads
+    assert torch.equal(model.field.encoding.tables, source.field.encoding.tables)
+    for partial in ({"other_method.weight": torch.zeros(3)}, {k: v for k, v in state.items() if "density_mlp" not in k}):
+        with pytest.raises(CheckpointWeightsError, match=r"the checkpoint holds \d+ of the model's \d+ weights \(missing: .*"):
+            model.load_state_dict(partial, strict=False)
+    model.load_state_dict({**state, "an_unused_option.weight": torch.zeros(1)}, strict=False)  # extra entries pass

@@ -28,6 +28,8 @@ CONFIG = ProcessVideoConfig(video=Path("clip.mp4"), output_dir=Path("out"))
         ({"smoothing": SmoothingConfig(beta=float("-inf"))}, "--smoothing.beta must be a finite number"),
         ({"crop_scale": 0.0}, "--crop-scale must be positive"),
         ({"jpeg_quality": 101}, "--jpeg-quality must be in 1..100"),
+        ({"resolution": 100_000}, "--resolution must be between 64 and 4096, got 100000"),
+        ({"resolution": 0}, "--resolution must be between 64 and 4096, got 0"),
     ],
 )
 def test_an_option_out_of_range_is_named(options, message):

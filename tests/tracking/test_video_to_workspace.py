@@ -205,6 +205,13 @@ def test_workspace_of_another_video_is_refused_unless_overwrite(tracked, tmp_pat
     assert (workspace / "my_notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.parametrize("options", [{"max_frames": 1}, {"start_s": (CLIP_FRAMES - 1) / 25.0}])
+def test_a_single_tracked_frame_is_refused_before_a_workspace_is_written(clip_dir: Path, tmp_path: Path, options):
+    with pytest.raises(TrackingError, match=r"1 frame\(s\) of .*clip.mp4 could be tracked; a workspace needs at least 2"):
+        process_video(_config(clip_dir / "clip.mp4", tmp_path / "workspace", **options))
+    assert not (tmp_path / "workspace" / "transforms.json").exists()
+
+
 def test_bad_inputs_are_clear_errors_and_leave_existing_data_untouched(tracked, tmp_path: Path):
     workspace = tracked[0]
     before = _snapshot(workspace)
