@@ -71,8 +71,8 @@ def shape_density(root: Path, config_path: Path, steps: int = 60) -> Path:
         (config.get_checkpoint_dir() / checkpoint.name).write_bytes(checkpoint.read_bytes())
         _, pipeline, shaped_checkpoint, step = eval_setup(shaped_config, test_mode="test")
         field = pipeline.model.field
-        grown = torch.zeros(len(pipeline.model.expression_names))
-        grown[0] = pipeline.model.expr_max[0]
+        grown = torch.zeros(pipeline.model.expression_space.num_coefficients)
+        grown[0] = pipeline.model.expression_space.maximum[0]
         targets = ((torch.zeros_like(grown), NEUTRAL_RADIUS), (grown, GROWN_RADIUS))
         optimizer = torch.optim.Adam(field.parameters(), lr=3e-2)
         generator = torch.Generator().manual_seed(0)

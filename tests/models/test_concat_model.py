@@ -19,7 +19,7 @@ def test_baseline_sizes_follow_the_paper_and_share_everything_else():
         model, reference = concat.config.pipeline.model, blend.config.pipeline.model
         assert isinstance(model, NerfBlendConcatModelConfig)
         assert model.grid == reference.grid and model.losses == reference.losses
-        assert model.occupancy_resolution == reference.occupancy_resolution
+        assert model.occupancy == reference.occupancy and model.renderer == reference.renderer
         assert concat.config.pipeline.datamanager == blend.config.pipeline.datamanager
         assert concat.config.max_num_iterations == blend.config.max_num_iterations
         assert model.decoder.num_layers == 7 and model.decoder.color_num_layers == 1
