@@ -78,10 +78,10 @@ def shape_density(root: Path, config_path: Path, steps: int = 60) -> Path:
         generator = torch.Generator().manual_seed(0)
         for _ in range(steps):
             points = torch.rand(1024, 3, generator=generator) * 2 - 1
-            frame = torch.zeros(points.shape[0], dtype=torch.long)
+            table_index = torch.zeros(points.shape[0], dtype=torch.long)
             loss = sum(
-                ((field.density(points, field.blend(expression[None]), frame)[:, 0] - _ball(points, radius)) ** 2).mean()
-                for expression, radius in targets
+                ((field.density(points, field.blend(coefficients[None]), table_index)[:, 0] - _ball(points, radius)) ** 2).mean()
+                for coefficients, radius in targets
             )
             optimizer.zero_grad()
             loss.backward()

@@ -30,8 +30,8 @@ class TexturedBall(torch.nn.Module):
         self.encoding.register_buffer("tables", torch.zeros(1, 1, 1))  # a single table: no basis penalty
         self.encoding.implementation = "torch"
 
-    def blend(self, expressions):
-        return expressions
+    def blend(self, coefficients):
+        return coefficients
 
     def density(self, positions, tables, frame_index):
         return 40.0 * torch.sigmoid((0.5 - positions.norm(dim=-1, keepdim=True)) * 15.0)  # [N, 1]
@@ -42,7 +42,7 @@ class TexturedBall(torch.nn.Module):
 
 
 class FixedFieldModel(NerfBlendModel):
-    def build_field(self, aabb, num_expressions):
+    def build_field(self, aabb, num_coefficients):
         return TexturedBall()
 
 
@@ -52,9 +52,9 @@ def fixed_field_model(num_frames: int, camera_mode: str = "SO3xR3") -> FixedFiel
         camera_optimizer=CameraOptimizerConfig(mode=camera_mode), losses=LossScheduleConfig(mask_stage_end=0),
         basis_l1_weight=0.0, occupancy=OccupancyGridConfig(resolution=8, training_step_size=0.02),
     )
-    expressions = torch.zeros(num_frames, 1)
-    metadata = {"expression_names": ["e"], "expr_min": expressions.min(0).values,
-                "expr_max": expressions.max(0).values, "expressions": expressions}
+    coefficients = torch.zeros(num_frames, 1)
+    metadata = {"expression_names": ["e"], "expr_min": coefficients.min(0).values,
+                "expr_max": coefficients.max(0).values, "expressions": coefficients}
     model = config.setup(scene_box=SceneBox(AABB.view(2, 3)), num_train_data=num_frames, metadata=metadata)
     # Only the cells around the ball: a quarter of the samples of a full grid, the same image.
     centres = cell_centres(AABB, config.occupancy.resolution)

@@ -13,8 +13,7 @@ from jaxtyping import Float, Int
 from nerfstudio.field_components.mlp import MLP
 from torch import Tensor, nn
 
-from nerfblend_ns.fields.decoder_mlps import decoder_mlps, view_dependent_colour
-from nerfblend_ns.fields.decoder_mlps import DecoderConfig
+from nerfblend_ns.fields.decoder_mlps import DecoderConfig, decoder_mlps, view_dependent_colour
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, blended_hash_encoding
 
 

@@ -27,9 +27,9 @@ def _model(weight: float):
         decoder=DecoderConfig(hidden_dim=16, num_layers=2, geometry_features=8, color_hidden_dim=16),
         occupancy=OccupancyGridConfig(resolution=8), perceptual_loss="off", basis_l1_weight=weight,
     )
-    expressions = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
-    metadata = {"expression_names": ["a", "b"], "expr_min": expressions.min(0).values,
-                "expr_max": expressions.max(0).values, "expressions": expressions}
+    coefficients = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
+    metadata = {"expression_names": ["a", "b"], "expr_min": coefficients.min(0).values,
+                "expr_max": coefficients.max(0).values, "expressions": coefficients}
     return config.setup(scene_box=SceneBox(torch.tensor([[-1.0] * 3, [1.0] * 3])), num_train_data=2, metadata=metadata)
 
 

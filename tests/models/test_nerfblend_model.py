@@ -38,9 +38,9 @@ def _model(decoder: DecoderConfig = DECODER):
         occupancy=OccupancyGridConfig(resolution=16, update_interval=8, warmup_steps=32, training_step_size=0.04),
         perceptual_loss="off",
     )
-    expressions = torch.tensor([[0.0], [1.0]])
-    metadata = {"expression_names": ["open"], "expr_min": expressions.min(0).values,
-                "expr_max": expressions.max(0).values, "expressions": expressions}
+    coefficients = torch.tensor([[0.0], [1.0]])
+    metadata = {"expression_names": ["open"], "expr_min": coefficients.min(0).values,
+                "expr_max": coefficients.max(0).values, "expressions": coefficients}
     return config.setup(scene_box=SceneBox(torch.tensor([[-1.0] * 3, [1.0] * 3])), num_train_data=2, metadata=metadata)
 
 

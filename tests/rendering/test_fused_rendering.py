@@ -60,8 +60,8 @@ def _rays(num_rays: int):
 
 def compare_with_torch_path(decoder: DecoderConfig, grid: BlendedHashGridConfig, num_rays: int, device: str, half: bool) -> None:
     field = _field(grid, decoder, num_coefficients=3).to(device)
-    expressions = torch.tensor([[0.0, 0.0, 0.0], [1.5, -2.0, 0.7]], device=device)
-    tables = field.blend(expressions).detach()
+    coefficients = torch.tensor([[0.0, 0.0, 0.0], [1.5, -2.0, 0.7]], device=device)
+    tables = field.blend(coefficients).detach()
     origins, directions = (x.to(device) for x in _rays(num_rays))
     table_index = torch.arange(num_rays, device=device) % 2
     binary = _sphere_grid().to(device)

@@ -67,8 +67,8 @@ def test_max_over_bases_reuses_per_basis_lookups_exactly():
     )
     points = torch.rand(64, 3) * 2 - 1
     scales = torch.tensor([0.7, 1.2, 0.4])
-    expressions = torch.cat([torch.zeros(1, 3), torch.diag(scales)])  # neutral, then ŵ_i e_i
-    tables = field.blend(expressions)
+    at_largest = torch.cat([torch.zeros(1, 3), torch.diag(scales)])  # neutral, then ŵ_i e_i
+    tables = field.blend(at_largest)
     one_by_one = torch.stack(
         [field.density(points, tables, torch.full((64,), k, dtype=torch.long)) for k in range(4)]
     )
@@ -144,3 +144,29 @@ def test_marching_reads_the_grid_it_is_given():
     assert set(grid.march(origins, directions, 0.1, stratified=False)[0].tolist()) == {0, 1}
     assert set(grid.march(origins, directions, 0.1, stratified=False, binaries=half)[0].tolist()) == {0}
     assert grid.binaries.all()  # the grid itself is left as it was
+
+
+def test_a_cell_only_one_basis_fills_is_kept_through_that_basis_at_its_largest_coefficient():
+    field = _field_where_basis_one_opens_a_region()
+    config = OccupancyGridConfig(resolution=16, update_interval=1, chunk=4096, training_step_size=STEP)
+    kept = OccupancyGrid(AABB, config).train()
+    kept.update(0, field, torch.tensor([1.0, 0.0]))
+    assert kept.binaries[0, 15].all()
+    # Basis 1 never used in training (largest coefficient 0): only basis 2, which is empty, is added.
+    unused = OccupancyGrid(AABB, config).train()
+    unused.update(0, field, torch.tensor([0.0, 1.0]))
+    assert not unused.binaries.any()
+
+
+def test_an_update_drops_the_cached_expression_grid():
+    field = _field_where_basis_one_opens_a_region()
+    config = OccupancyGridConfig(resolution=16, update_interval=1, chunk=4096, training_step_size=STEP)
+    grid = OccupancyGrid(AABB, config).train()
+    grid.update(0, field, torch.tensor([1.0, 0.3]))
+    coefficients, density_fn = torch.tensor([[1.0, 0.0]]), lambda: _ball(0.9)
+    grid.expression_binaries(coefficients, density_fn)
+    own = grid.expression_binaries(coefficients, density_fn)
+    assert own is not grid.binaries and own.any() and own.sum() < grid.binaries.sum()
+    assert grid.expression_binaries(coefficients, density_fn) is own
+    grid.update(1, field, torch.tensor([1.0, 0.3]))
+    assert grid.expression_binaries(coefficients, density_fn) is grid.binaries  # the cache went stale

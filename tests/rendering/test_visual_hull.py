@@ -118,9 +118,9 @@ def test_the_model_keeps_carved_cells_empty_through_occupancy_updates():
         ),
         perceptual_loss="off",
     )
-    expressions = torch.tensor([[0.0], [1.0]])
-    metadata = {"expression_names": ["open"], "expr_min": expressions.min(0).values,
-                "expr_max": expressions.max(0).values, "expressions": expressions}
+    coefficients = torch.tensor([[0.0], [1.0]])
+    metadata = {"expression_names": ["open"], "expr_min": coefficients.min(0).values,
+                "expr_max": coefficients.max(0).values, "expressions": coefficients}
     model = config.setup(scene_box=SceneBox(AABB.view(2, 3)), num_train_data=6, metadata=metadata)
     datamanager = StubDataManager(cameras, masks)
     attributes = TrainingCallbackAttributes(optimizers=None, grad_scaler=None, pipeline=SimpleNamespace(datamanager=datamanager), trainer=None)

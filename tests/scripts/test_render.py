@@ -60,7 +60,7 @@ def test_reenact_can_film_through_the_driving_cameras(tiny_avatar, monkeypatch):
 
 
 def test_reenact_refuses_other_coefficients(tiny_avatar, monkeypatch, capsys, tmp_path):
-    other = write_workspace(tmp_path / "other", num_expressions=3)
+    other = write_workspace(tmp_path / "other", num_coefficients=3)
     message = refused(tiny_avatar, monkeypatch, capsys, "reenact", "--load-config", str(tiny_avatar.config),
                       "--driving", str(other))
     assert "are not the model's 4" in message and "missing jawOpen" in message
