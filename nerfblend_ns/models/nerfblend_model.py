@@ -24,7 +24,7 @@ from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metri
 from nerfblend_ns.models.basis_penalty import basis_table_l1
 from nerfblend_ns.models.coefficient_augmentation import augment_coefficients
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, staged_losses
-from nerfblend_ns.models.renamed_fields import RENAMED_MODEL_FIELDS
+from nerfblend_ns.models.renamed_fields import RENAMED_MODEL_FIELDS, renamed_expression_buffers
 from nerfblend_ns.perceptual import load_lpips_vgg
 from nerfblend_ns.rendering.camera_rays import single_pinhole_size
 from nerfblend_ns.rendering.inference_renderer import InferenceRenderer, InferenceRendererConfig
@@ -76,7 +76,7 @@ class NerfBlendModel(Model):
         super().populate_modules()
         metadata = self.kwargs.get("metadata") or {}
         self.expression_space = ExpressionSpace.from_metadata(metadata, self.config.clamp_coefficients)
-        self._register_load_state_dict_pre_hook(_renamed_expression_buffers)
+        self._register_load_state_dict_pre_hook(renamed_expression_buffers)
         self.expression_controls = ExpressionControls(self.expression_space)
         aabb = self.scene_box.aabb.float()
         self.field = self.build_field(aabb, self.expression_space.num_coefficients)
@@ -247,12 +247,3 @@ class NerfBlendModel(Model):
         }
         return metrics, images
 
-
-_LEGACY_BUFFERS = {"expr_min": "minimum", "expr_max": "maximum", "train_expressions": "training_coefficients"}
-"""The expression buffers' names in checkpoints written before they moved into `ExpressionSpace`."""
-
-
-def _renamed_expression_buffers(state_dict: Dict[str, Tensor], prefix: str, *_) -> None:
-    for old, new in _LEGACY_BUFFERS.items():
-        if prefix + old in state_dict:
-            state_dict[f"{prefix}expression_space.{new}"] = state_dict.pop(prefix + old)

@@ -1,5 +1,9 @@
-"""Model config fields renamed since runs were saved: where each now lives, so that an older run's
-config.yml still loads (`run_config_yaml` moves them)."""
+"""Model config fields and checkpoint buffers renamed since runs were saved: where each now lives, so that
+an older run's config.yml (`run_config_yaml` moves the fields) and checkpoints still load."""
+
+from typing import Dict
+
+from torch import Tensor
 
 RENAMED_MODEL_FIELDS = {
     "occupancy_resolution": "occupancy.resolution",
@@ -25,3 +29,14 @@ RENAMED_MODEL_FIELDS = {
     "expression_dropout": "coefficient_dropout",
 }
 """Old field name -> dotted path of the field that holds it now."""
+
+
+_LEGACY_BUFFERS = {"expr_min": "minimum", "expr_max": "maximum", "train_expressions": "training_coefficients"}
+"""The expression buffers' names in checkpoints written before they moved into `ExpressionSpace`."""
+
+
+def renamed_expression_buffers(state_dict: Dict[str, Tensor], prefix: str, *_) -> None:
+    """A load_state_dict pre-hook of the model: buffers under their former names move to their new ones."""
+    for old, new in _LEGACY_BUFFERS.items():
+        if prefix + old in state_dict:
+            state_dict[f"{prefix}expression_space.{new}"] = state_dict.pop(prefix + old)
