@@ -15,10 +15,13 @@ from nerfstudio.plugins.types import MethodSpecification
 
 from nerfblend_ns.data.nerfblend_datamanager import NerfBlendDataManagerConfig
 from nerfblend_ns.fields.concat_field import ExpressionCodeConfig
-from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig
+from nerfblend_ns.fields.decoder_mlps import DecoderConfig
+from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig
 from nerfblend_ns.models.concat_model import NerfBlendConcatModelConfig
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig
 from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
+from nerfblend_ns.rendering.inference_renderer import InferenceRendererConfig
+from nerfblend_ns.rendering.occupancy_grid import OccupancyGridConfig
 from nerfblend_ns.resuming_trainer import ResumingTrainer
 
 
@@ -93,8 +96,8 @@ def _paper_method(
             pipeline=VanillaPipelineConfig(
                 datamanager=NerfBlendDataManagerConfig(),
                 # A whole 512² frame per launch of the fused renderer, whose memory does not grow with the
-                # samples; the torch path (CPU, render_fused off) peaks at ~12 GiB with this chunk.
-                model=model(occupancy_update_interval=32, eval_num_rays_per_chunk=1 << 18, **model_fields),
+                # samples; the torch path (CPU, renderer.fused off) peaks at ~12 GiB with this chunk.
+                model=model(occupancy=OccupancyGridConfig(update_interval=32), eval_num_rays_per_chunk=1 << 18, **model_fields),
             ),
             optimizers=_optimizers(encoding_lr=1e-2, mlp_lr=1e-3, steps=PAPER_STEPS),
             viewer=ViewerConfig(num_rays_per_chunk=1 << 15),
@@ -127,12 +130,11 @@ def _small_method(
                     grid=BlendedHashGridConfig(num_levels=8, log2_hashmap_size=12, max_resolution=256),
                     decoder=decoder,
                     losses=LossScheduleConfig(mask_stage_end=150, patch_stage_start=250),
-                    occupancy_resolution=32,
-                    occupancy_update_interval=8,
-                    occupancy_warmup_steps=16,
-                    render_step_size=2 * 3**0.5 / 128,
+                    occupancy=OccupancyGridConfig(
+                        resolution=32, update_interval=8, warmup_steps=16, training_step_size=2 * 3**0.5 / 128
+                    ),
                     # Steps already as long as half a cell: rendering keeps them.
-                    render_step_scale=1.0,
+                    renderer=InferenceRendererConfig(step_scale=1.0),
                     eval_num_rays_per_chunk=1 << 13,
                     **model_fields,
                 ),

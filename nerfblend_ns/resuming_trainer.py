@@ -59,9 +59,11 @@ class ResumingTrainer(Trainer):
     def _mismatch(self) -> CheckpointError:
         path = self._checkpoint_path()
         state = torch.load(path, map_location="cpu")["pipeline"]
-        count = next((value.shape[0] for key, value in state.items() if key.endswith("_model.expr_min")), None)
+        # The coefficients' range buffer, under its name since and before it moved into the expression space.
+        minimum = ("_model.expression_space.minimum", "_model.expr_min")
+        count = next((value.shape[0] for key, value in state.items() if key.endswith(minimum)), None)
         theirs = _run_expression_names(path.parent.parent / "config.yml")
-        ours = list(self.pipeline.model.expression_names)
+        ours = list(self.pipeline.model.expression_space.names)
         return CheckpointError(
             f"{path} was trained on {_describe(theirs, count)}, this workspace ({self.config.data}) has "
             f"{_describe(ours, len(ours))}; a run resumes only on the coefficients it was trained with: "

@@ -40,6 +40,8 @@ SUBSCRIPT_NAMES = ("_operator.getitem", "operator.getitem")
 """How PyYAML writes a subscripted generic class, `VanillaDataManager[SDFDataset]`."""
 TORCH_TARGETS = (torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler)
 """Classes outside the config packages that nerfstudio configs name as a `_target`."""
+RENAMED_FIELDS = "renamed_fields"
+"""Class attribute of a config dataclass: {old field name: dotted path of its new place}."""
 
 
 class ConfigError(ConstructorError, InputError):
@@ -128,7 +130,7 @@ class RunConfigLoader(yaml.loader.Loader):
         for key in state:  # no __setstate__ is ever called, and no dunder name set
             if not isinstance(key, str) or self.get_state_keys_blacklist_regexp().match(key):
                 raise UnsafeConfigError(None, None, f"refused !!python/object field {key!r} of a {type(instance).__name__}", None)
-        instance.__dict__.update(state)
+        instance.__dict__.update(_current_fields(type(instance), dict(state)))
 
     def get_single_data(self) -> Any:
         try:
@@ -138,6 +140,36 @@ class RunConfigLoader(yaml.loader.Loader):
 
     def construct_python_object_new(self, suffix: str, node: Any) -> Any:
         raise self._refuse(f"object/new:{suffix}", node.start_mark, "a config never needs an object built this way")
+
+
+def _current_fields(cls: type, state: dict) -> dict:
+    """`state` of a saved `cls` in the fields `cls` has now: a field renamed since the run was saved (the
+    class's `renamed_fields`, old name -> dotted new path) moves to its new place, and a field added since
+    with a default takes it, so that an older run's config.yml still loads."""
+    for old, new in getattr(cls, RENAMED_FIELDS, {}).items():
+        if old not in state:
+            continue
+        *parents, name = new.split(".")
+        owner_class, owner = cls, state
+        for parent in parents:
+            if parent not in owner:
+                owner[parent] = _field_default(owner_class, parent)
+            owner_class, owner = type(owner[parent]), vars(owner[parent])
+        owner[name] = state.pop(old)
+    if dataclasses.is_dataclass(cls):
+        for missing in (f for f in dataclasses.fields(cls) if f.name not in state):
+            default = _field_default(cls, missing.name)
+            if default is not dataclasses.MISSING:
+                state[missing.name] = default
+    return state
+
+
+def _field_default(cls: type, name: str) -> Any:
+    """The default of `cls`'s field `name` (a fresh one from its factory), or `dataclasses.MISSING`."""
+    declared = {f.name: f for f in dataclasses.fields(cls)}[name]
+    if declared.default_factory is not dataclasses.MISSING:
+        return declared.default_factory()
+    return declared.default
 
 
 RunConfigLoader.add_multi_constructor("tag:yaml.org,2002:python/name:", RunConfigLoader.construct_python_name)

@@ -54,7 +54,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile-steps", type=int, default=0,
                         help="also profile this many steps and one frame per implementation")
     parser.add_argument("--override", nargs=2, action="append", default=[], metavar=("DOTTED.NAME", "PYTHON_LITERAL"),
-                        help="config override, e.g. pipeline.model.occupancy_chunk 1048576")
+                        help="config override, e.g. pipeline.model.occupancy.chunk 1048576")
     return parser.parse_args()
 
 
@@ -124,7 +124,7 @@ def training_parts(args: argparse.Namespace, results: Results) -> None:
         trainer = build_trainer(discover_methods()[0][args.method], args.data, Path(runs), overrides)
         model = trainer.pipeline.model
         device = model.device
-        interval = model.config.occupancy_update_interval
+        interval = model.config.occupancy.update_interval
         whole_intervals = lambda steps: -(-steps // interval) * interval  # noqa: E731
         results.run("warmup", lambda: asdict(train_steps(trainer, 0, args.warmup_steps)))
         # Windows of whole intervals: every implementation's holds the same number of grid updates,
@@ -136,7 +136,8 @@ def training_parts(args: argparse.Namespace, results: Results) -> None:
         picked = sorted({int(i) for i in torch.linspace(0, len(dataset) - 1, args.render_frames).round()})
         cameras = square_cameras(dataset.cameras, picked, args.render_size)
         # The fused renderer runs on CUDA only and does its own lookups: it is measured once, below.
-        fused = getattr(model.config, "render_fused", False) and device.type == "cuda"
+        renderer = getattr(model.config, "renderer", None)
+        fused = renderer is not None and renderer.fused and device.type == "cuda"
         profiles = []
         for name in args.implementations:
             model.field.encoding.implementation = name
@@ -165,21 +166,21 @@ def training_parts(args: argparse.Namespace, results: Results) -> None:
             for chunk in args.render_chunks or [model.config.eval_num_rays_per_chunk]:
                 results.run(
                     f"render_paths_{chunk}",
-                    lambda: compare_render_option(model, cameras, chunk, "render_fused", {"fused": True, "torch_path": False}),
+                    lambda: compare_render_option(model, cameras, chunk, "fused", {"fused": True, "torch_path": False}),
                 )
             if args.profile_steps:
                 profiles.append(render_profile(model, cameras, "fused renderer"))
-        if hasattr(model.config, "render_step_scale"):
-            scale, eps = model.config.render_step_scale, model.config.render_early_stop_eps
+        if renderer is not None:
+            scale, eps = renderer.step_scale, renderer.early_stop_eps
             # Test PSNR needs the test images' own size.
             batches = [dataset[i] for i in picked] if int(dataset.cameras.width[0]) == args.render_size else None
             comparisons = {
-                "render_steps": ("render_step_scale", {f"steps x{scale:g}": scale, "training steps": 1.0}),
-                "render_coarser_steps": ("render_step_scale", {f"steps x{scale:g}": scale, f"steps x{scale + 1:g}": scale + 1}),
-                "render_early_stop": ("render_early_stop_eps", {f"stop at T<{eps:g}": eps, f"stop at T<{10 * eps:g}": 10 * eps}),
+                "render_steps": ("step_scale", {f"steps x{scale:g}": scale, "training steps": 1.0}),
+                "render_coarser_steps": ("step_scale", {f"steps x{scale:g}": scale, f"steps x{scale + 1:g}": scale + 1}),
+                "render_early_stop": ("early_stop_eps", {f"stop at T<{eps:g}": eps, f"stop at T<{10 * eps:g}": 10 * eps}),
             }
-            if fused and getattr(model.config, "render_cuda_graph", False):
-                comparisons["render_graph"] = ("render_cuda_graph", {"graph replayed": True, "operators": False})
+            if fused and renderer.cuda_graph:
+                comparisons["render_graph"] = ("cuda_graph", {"graph replayed": True, "operators": False})
             for key, (option, settings) in comparisons.items():
                 results.run(
                     key,

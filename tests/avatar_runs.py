@@ -71,17 +71,17 @@ def shape_density(root: Path, config_path: Path, steps: int = 60) -> Path:
         (config.get_checkpoint_dir() / checkpoint.name).write_bytes(checkpoint.read_bytes())
         _, pipeline, shaped_checkpoint, step = eval_setup(shaped_config, test_mode="test")
         field = pipeline.model.field
-        grown = torch.zeros(len(pipeline.model.expression_names))
-        grown[0] = pipeline.model.expr_max[0]
+        grown = torch.zeros(pipeline.model.expression_space.num_coefficients)
+        grown[0] = pipeline.model.expression_space.maximum[0]
         targets = ((torch.zeros_like(grown), NEUTRAL_RADIUS), (grown, GROWN_RADIUS))
         optimizer = torch.optim.Adam(field.parameters(), lr=3e-2)
         generator = torch.Generator().manual_seed(0)
         for _ in range(steps):
             points = torch.rand(1024, 3, generator=generator) * 2 - 1
-            frame = torch.zeros(points.shape[0], dtype=torch.long)
+            table_index = torch.zeros(points.shape[0], dtype=torch.long)
             loss = sum(
-                ((field.density(points, field.blend(expression[None]), frame)[:, 0] - _ball(points, radius)) ** 2).mean()
-                for expression, radius in targets
+                ((field.density(points, field.blend(coefficients[None]), table_index)[:, 0] - _ball(points, radius)) ** 2).mean()
+                for coefficients, radius in targets
             )
             optimizer.zero_grad()
             loss.backward()

@@ -28,7 +28,7 @@ def _disc_image(size: int, index: int) -> tuple[np.ndarray, np.ndarray]:
     return image, mask
 
 
-def write_workspace(root: Path, num_frames: int = 16, num_expressions: int = 3, size: int = 24) -> Path:
+def write_workspace(root: Path, num_frames: int = 16, num_coefficients: int = 3, size: int = 24) -> Path:
     """A valid nerfblend workspace: expression k of frame i is i + 100·k, so splits are recognisable."""
     (root / "images").mkdir(parents=True)
     (root / "masks").mkdir()
@@ -43,21 +43,21 @@ def write_workspace(root: Path, num_frames: int = 16, num_expressions: int = 3, 
                 "file_path": f"images/{index:05d}.png",
                 "mask_path": f"masks/{index:05d}.png",
                 "transform_matrix": look_at_camera(np.array([0.6 * np.sin(angle), 0.05, 0.6 * np.cos(angle)])).tolist(),
-                "expression": [float(index + 100 * k) for k in range(num_expressions)],
+                "expression": [float(index + 100 * k) for k in range(num_coefficients)],
                 "mouth_rect": [size * 0.4, size * 0.6, size * 0.6, size * 0.75],
                 "face_rect": [size * 0.2, size * 0.2, size * 0.8, size * 0.8],
             }
         )
     meta = {
         "w": size, "h": size, "fx": size * 1.2, "fy": size * 1.2, "cx": size / 2, "cy": size / 2,
-        "expression_names": [f"coef{k}" for k in range(num_expressions)],
+        "expression_names": [f"coef{k}" for k in range(num_coefficients)],
         "frames": frames,
     }
     (root / "transforms.json").write_text(json.dumps(meta))
     return root
 
 
-def write_official_release(root: Path, num_frames: int = 12, num_expressions: int = 46, size: int = 24) -> Path:
+def write_official_release(root: Path, num_frames: int = 12, num_coefficients: int = 46, size: int = 24) -> Path:
     """A subject folder in the official NeRFBlendShape release layout, frames listed out of order."""
     for folder in ("head_imgs", "parsing", "ori_imgs"):
         (root / folder).mkdir(parents=True)
@@ -75,7 +75,7 @@ def write_official_release(root: Path, num_frames: int = 12, num_expressions: in
             {
                 "img_id": image_id,
                 "transform_matrix": look_at_camera(np.array([0.1, 0.0, 1.5])).tolist(),
-                "exp_ori": [0.01 * image_id] * num_expressions,
+                "exp_ori": [0.01 * image_id] * num_coefficients,
                 "exp": [0.0] * 4,
             }
         )

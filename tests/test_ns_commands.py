@@ -89,7 +89,7 @@ def test_resume_skips_an_unreadable_newest_checkpoint(trained):
 
 
 def test_resume_on_other_coefficients_names_both_sets(trained):
-    write_workspace(trained / "other", num_expressions=3)
+    write_workspace(trained / "other", num_coefficients=3)
     message = fails("ns-train", "nerfblend-small", "--data", "other", "--timestamp", "other", *TRAIN_TWO_STEPS,
                     "--load-dir", "out/ws/nerfblend-small/first/nerfstudio_models", cwd=trained)
     names = json.loads((trained / "ws" / "transforms.json").read_text())["expression_names"]

@@ -26,7 +26,7 @@ def test_paper_configuration_is_the_default_method():
     assert (model.grid.num_levels, model.grid.log2_hashmap_size, model.grid.features_per_level) == (16, 14, 4)
     assert (model.grid.base_resolution, model.grid.max_resolution, model.grid.init_scale) == (16, 1024, 1e-4)
     assert (model.decoder.num_layers, model.decoder.hidden_dim, model.decoder.sh_levels) == (4, 64, 4)
-    assert model.occupancy_resolution == 128 and model.expression_aware_occupancy
+    assert model.occupancy.resolution == 128 and model.occupancy.expression_aware
     assert discover_methods()[0]["nerfblend"].pipeline.datamanager.frames_per_batch == 4
 
 

@@ -101,3 +101,40 @@ def test_a_malformed_config_is_a_config_error(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_run_config(path)
+
+
+def _without_block(text: str, key: str) -> str:
+    """`text` without the model field `key` (indented four spaces) and everything nested under it."""
+    lines, kept, skipping = text.splitlines(), [], False
+    for line in lines:
+        if line.startswith(f"    {key}:"):
+            skipping = True
+            continue
+        if skipping and line.startswith("      "):
+            continue
+        skipping = False
+        kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+def test_a_run_saved_with_the_former_flat_model_fields_loads_into_the_nested_ones(tmp_path):
+    text = yaml.dump(all_methods["nerfblend-small"])
+    for key in ("occupancy", "renderer", "clamp_coefficients", "coefficient_noise"):
+        text = _without_block(text, key)
+    former = {
+        "occupancy_resolution": "24", "occupancy_update_interval": "4", "expression_aware_occupancy": "false",
+        "render_step_size": "0.03", "near_plane": "0.2", "render_step_scale": "3.0", "render_fused": "false",
+        "alpha_threshold": "0.05", "clamp_expressions": "false", "expression_noise": "0.1",
+    }
+    flat = "".join(f"    {name}: {value}\n" for name, value in former.items())
+    text = text.replace("    perceptual_loss: auto\n", "    perceptual_loss: auto\n" + flat)
+    path = tmp_path / "config.yml"
+    path.write_text(text)
+    model = load_run_config(path).pipeline.model
+    occupancy, renderer = model.occupancy, model.renderer
+    assert (occupancy.resolution, occupancy.update_interval, occupancy.expression_aware) == (24, 4, False)
+    assert (occupancy.training_step_size, occupancy.near_plane) == (0.03, 0.2)
+    assert (renderer.step_scale, renderer.fused, renderer.alpha_threshold, renderer.cuda_graph) == (3.0, False, 0.05, True)
+    assert (model.clamp_coefficients, model.coefficient_noise) == (False, 0.1)
+    assert not any(name in vars(model) for name in former)
+    assert not occupancy.visual_hull.enabled  # a field the run never saved takes its default

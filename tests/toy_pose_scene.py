@@ -12,6 +12,7 @@ from nerfstudio.data.scene_box import SceneBox
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig
 from nerfblend_ns.models.nerfblend_model import NerfBlendModel, NerfBlendModelConfig
+from nerfblend_ns.rendering.occupancy_grid import OccupancyGridConfig
 from nerfblend_ns.rendering.camera_rays import pinhole_rays, pixel_centres
 from nerfblend_ns.rendering.visual_hull import cell_centres
 
@@ -29,8 +30,8 @@ class TexturedBall(torch.nn.Module):
         self.encoding.register_buffer("tables", torch.zeros(1, 1, 1))  # a single table: no basis penalty
         self.encoding.implementation = "torch"
 
-    def blend(self, expressions):
-        return expressions
+    def blend(self, coefficients):
+        return coefficients
 
     def density(self, positions, tables, frame_index):
         return 40.0 * torch.sigmoid((0.5 - positions.norm(dim=-1, keepdim=True)) * 15.0)  # [N, 1]
@@ -41,7 +42,7 @@ class TexturedBall(torch.nn.Module):
 
 
 class FixedFieldModel(NerfBlendModel):
-    def build_field(self, aabb, num_expressions):
+    def build_field(self, aabb, num_coefficients):
         return TexturedBall()
 
 
@@ -49,14 +50,14 @@ def fixed_field_model(num_frames: int, camera_mode: str = "SO3xR3") -> FixedFiel
     config = NerfBlendModelConfig(
         _target=FixedFieldModel, grid=BlendedHashGridConfig(implementation="torch"), perceptual_loss="off",
         camera_optimizer=CameraOptimizerConfig(mode=camera_mode), losses=LossScheduleConfig(mask_stage_end=0),
-        basis_l1_weight=0.0, render_step_size=0.02, occupancy_resolution=8,
+        basis_l1_weight=0.0, occupancy=OccupancyGridConfig(resolution=8, training_step_size=0.02),
     )
-    expressions = torch.zeros(num_frames, 1)
-    metadata = {"expression_names": ["e"], "expr_min": expressions.min(0).values,
-                "expr_max": expressions.max(0).values, "expressions": expressions}
+    coefficients = torch.zeros(num_frames, 1)
+    metadata = {"expression_names": ["e"], "expr_min": coefficients.min(0).values,
+                "expr_max": coefficients.max(0).values, "expressions": coefficients}
     model = config.setup(scene_box=SceneBox(AABB.view(2, 3)), num_train_data=num_frames, metadata=metadata)
     # Only the cells around the ball: a quarter of the samples of a full grid, the same image.
-    centres = cell_centres(AABB, config.occupancy_resolution)
+    centres = cell_centres(AABB, config.occupancy.resolution)
     model.occupancy_grid.binaries.copy_((centres.norm(dim=-1) < 0.8)[None])
     return model
 

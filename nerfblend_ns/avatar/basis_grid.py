@@ -14,19 +14,19 @@ LABEL_HEIGHT = 14
 
 
 def basis_expressions(
-    names: Sequence[str], expr_max: Float[Tensor, "k"]
+    names: Sequence[str], maximum: Float[Tensor, "k"]
 ) -> List[Tuple[str, Float[Tensor, "k"]]]:
     """(label, coefficients) of the mean h0 (all zero) and of each h0 + ŵ_i·h_i, ŵ_i the training maximum.
 
     These are the expressions the occupancy grid covers (paper §3.3); they lie outside the training
     range wherever a coefficient's minimum is above zero, so they are rendered unclamped.
     """
-    zeros = torch.zeros_like(expr_max)
+    zeros = torch.zeros_like(maximum)
     bases = [("h0 (mean)", zeros)]
     for index, name in enumerate(names):
-        expression = zeros.clone()
-        expression[index] = expr_max[index]
-        bases.append((f"{name} {float(expr_max[index]):.2f}", expression))
+        coefficients = zeros.clone()
+        coefficients[index] = maximum[index]
+        bases.append((f"{name} {float(maximum[index]):.2f}", coefficients))
     return bases
 
 

@@ -32,9 +32,9 @@ class CoefficientEdits:
     sources: Dict[int, str] = field(default_factory=dict)
     """The edit, as the user wrote it, of each edited index (for error messages)."""
 
-    def apply(self, expression: Float[Tensor, "k"], progress: float) -> Float[Tensor, "k"]:
-        """The edited copy of `expression`; `progress` in [0, 1] is how far the animations are."""
-        edited = expression.clone()
+    def apply(self, coefficients: Float[Tensor, "k"], progress: float) -> Float[Tensor, "k"]:
+        """The edited copy of `coefficients`; `progress` in [0, 1] is how far the animations are."""
+        edited = coefficients.clone()
         for index, factor in self.factors.items():
             edited[index] = edited[index] * factor
         for index, value in self.values.items():

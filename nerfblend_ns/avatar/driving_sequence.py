@@ -12,13 +12,14 @@ from torch import Tensor
 from nerfblend_ns.avatar.loading import AvatarError
 from nerfblend_ns.dataparsers.layouts import LayoutName, read_sequence
 from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig
+from nerfblend_ns.expression_space import COEFFICIENTS_KEY
 
 
 @dataclass
 class DrivingSequence:
     """All frames of a tracked video in video order, coefficients ordered as the driven model's."""
 
-    expressions: Float[Tensor, "n k"]
+    coefficients: Float[Tensor, "n k"]
     cameras: Cameras
     """[N] the video's cameras, in the model's world units (the dataparser's normalisation)."""
 
@@ -64,5 +65,5 @@ def read_driving_sequence(workspace: Path, model_names: Sequence[str], layout: L
         width=torch.cat([c.width for c in frames]), height=torch.cat([c.height for c in frames]),
         camera_type=torch.cat([c.camera_type for c in frames]),
     )
-    expressions = torch.cat([c.metadata["expr"] for c in frames])[:, columns]  # [N, K]
-    return DrivingSequence(expressions, cameras)
+    coefficients = torch.cat([c.metadata[COEFFICIENTS_KEY] for c in frames])[:, columns]  # [N, K]
+    return DrivingSequence(coefficients, cameras)

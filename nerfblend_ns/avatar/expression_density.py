@@ -8,11 +8,9 @@ from nerfblend_ns.avatar.density_mesh import DensityFn
 from nerfblend_ns.models.nerfblend_model import NerfBlendModel
 
 
-def expression_density(model: NerfBlendModel, expression: Float[Tensor, "k"], extrapolate: bool = False) -> DensityFn:
-    """points [N, 3] in scene units -> σ [N] at `expression` (clamped to the training range unless extrapolating)."""
-    coefficients = expression.reshape(1, -1).float().to(model.device)
-    if not extrapolate:
-        coefficients = model.prepare_expressions(coefficients)
+def expression_density(model: NerfBlendModel, coefficients: Float[Tensor, "k"], extrapolate: bool = False) -> DensityFn:
+    """points [N, 3] in scene units -> σ [N] at `coefficients` (clamped to the training range unless extrapolating)."""
+    coefficients = model.expression_space.as_rendered(coefficients.reshape(1, -1).float().to(model.device), extrapolate)
     with torch.no_grad():
         tables = model.field.blend(coefficients)  # one blended table for every query
 

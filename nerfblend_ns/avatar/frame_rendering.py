@@ -8,20 +8,20 @@ from jaxtyping import Float
 from nerfstudio.cameras.cameras import Cameras
 from torch import Tensor
 
-from nerfblend_ns.models.expression_resolution import EXTRAPOLATE_KEY
+from nerfblend_ns.expression_space import COEFFICIENTS_KEY, EXTRAPOLATE_KEY
 from nerfblend_ns.models.nerfblend_model import NerfBlendModel
 
 
-def camera_at(camera: Cameras, expression: Optional[Float[Tensor, "k"]], extrapolate: bool = False) -> Cameras:
-    """A copy of one camera carrying `expression` (None: the camera's own coefficients, if any).
+def camera_at(camera: Cameras, coefficients: Optional[Float[Tensor, "k"]], extrapolate: bool = False) -> Cameras:
+    """A copy of one camera carrying `coefficients` (None: the camera's own, if any).
 
     Without `extrapolate` the model clamps the coefficients to its training range, as in evaluation.
     """
-    metadata = {key: value for key, value in (camera.metadata or {}).items() if key != "expr"}
-    if expression is not None:
-        metadata["expr"] = expression.reshape(1, -1).float()
-    elif camera.metadata and "expr" in camera.metadata:
-        metadata["expr"] = camera.metadata["expr"].reshape(1, -1)
+    metadata = {key: value for key, value in (camera.metadata or {}).items() if key != COEFFICIENTS_KEY}
+    if coefficients is not None:
+        metadata[COEFFICIENTS_KEY] = coefficients.reshape(1, -1).float()
+    elif camera.metadata and COEFFICIENTS_KEY in camera.metadata:
+        metadata[COEFFICIENTS_KEY] = camera.metadata[COEFFICIENTS_KEY].reshape(1, -1)
     metadata[EXTRAPOLATE_KEY] = extrapolate
     return Cameras(
         camera_to_worlds=camera.camera_to_worlds.reshape(1, 3, 4), fx=camera.fx.reshape(1, 1), fy=camera.fy.reshape(1, 1),
@@ -41,8 +41,8 @@ def scaled(cameras: Cameras, downscale: int) -> Cameras:
 
 @torch.no_grad()
 def render_rgb(
-    model: NerfBlendModel, camera: Cameras, expression: Optional[Float[Tensor, "k"]] = None, extrapolate: bool = False
+    model: NerfBlendModel, camera: Cameras, coefficients: Optional[Float[Tensor, "k"]] = None, extrapolate: bool = False
 ) -> np.ndarray:
-    """[H, W, 3] uint8 image of one camera at `expression` (see `camera_at`), the head on white."""
-    outputs = model.get_outputs_for_camera(camera_at(camera, expression, extrapolate).to(model.device))
+    """[H, W, 3] uint8 image of one camera at `coefficients` (see `camera_at`), the head on white."""
+    outputs = model.get_outputs_for_camera(camera_at(camera, coefficients, extrapolate).to(model.device))
     return (outputs["rgb"].clamp(0.0, 1.0) * 255.0 + 0.5).byte().cpu().numpy()

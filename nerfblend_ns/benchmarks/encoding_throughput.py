@@ -41,12 +41,12 @@ def plain_torch_encoding(
     encoding: BlendedHashEncoding,
     positions: Float[Tensor, "n 3"],
     coefficients: Float[Tensor, "b k"],
-    frame_index: Int[Tensor, "n"],
+    table_index: Int[Tensor, "n"],
 ) -> Float[Tensor, "n out"]:
-    """`encoding(positions, coefficients, frame_index)` with the corner values materialised: [N, L, 8, F]."""
+    """`encoding(positions, coefficients, table_index)` with the corner values materialised: [N, L, 8, F]."""
     tables = encoding.blend(coefficients)  # [B, P, F]
     indices, weights = corner_indices_and_weights(encoding.layout, positions)  # [N, L, 8] each
-    rows = indices.long() + (frame_index * tables.shape[1])[:, None, None]
+    rows = indices.long() + (table_index * tables.shape[1])[:, None, None]
     corners = tables.reshape(-1, tables.shape[2])[rows]  # [N, L, 8, F]
     return (corners * weights[..., None]).sum(dim=2).flatten(1)
 
@@ -71,12 +71,12 @@ def measure_encoding(
     positions = torch.rand(samples, 3, device=device, generator=generator)
     coefficients = torch.rand(frames, expressions, device=device, generator=generator)
     coefficients.requires_grad_(coefficient_gradients)
-    frame_index = torch.randint(0, frames, (samples,), device=device, generator=generator)
+    table_index = torch.randint(0, frames, (samples,), device=device, generator=generator)
     output_grad = torch.randn(samples, encoding.output_dim, device=device, generator=generator)
 
     def step() -> None:
         encoding.tables.grad = coefficients.grad = None
-        forward(encoding, positions, coefficients, frame_index).backward(output_grad)
+        forward(encoding, positions, coefficients, table_index).backward(output_grad)
 
     for _ in range(warmup):
         step()

@@ -16,6 +16,7 @@ from nerfstudio.cameras.lie_groups import exp_map_SO3xR3
 from nerfstudio.cameras.rays import RayBundle
 from torch import Tensor
 
+from nerfblend_ns.expression_space import COEFFICIENTS_KEY
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white
 from nerfblend_ns.models.nerfblend_model import NerfBlendModel
 from nerfblend_ns.rendering.camera_rays import pinhole_parameters, pinhole_rays, pixel_centres, single_pinhole_size
@@ -69,19 +70,19 @@ def fit_test_pose(
     head_mask: Float[Tensor, "h w 1"],
     config: HeldOutPoseFitConfig,
 ) -> Cameras:
-    """`camera` (one pinhole camera with `metadata["expr"]`) with its pose fitted to `image` on white
+    """`camera` (one pinhole camera with `metadata[COEFFICIENTS_KEY]`) with its pose fitted to `image` on white
     (the protocol's ground truth) by the frozen `model`; intrinsics and coefficients unchanged."""
     height, width = single_pinhole_size(camera)
     if height * width == 0:
         raise ValueError("a pose fit needs a single undistorted pinhole camera")
     if image.shape[:2] != (height, width) or head_mask.shape[:2] != (height, width):
         raise ValueError(f"image {tuple(image.shape)} and mask {tuple(head_mask.shape)} do not match the {width}×{height} camera")
-    if camera.metadata is None or "expr" not in camera.metadata:
-        raise ValueError("a pose fit needs the test frame's coefficients in camera.metadata['expr']")
+    if camera.metadata is None or COEFFICIENTS_KEY not in camera.metadata:
+        raise ValueError(f"a pose fit needs the test frame's coefficients in camera.metadata['{COEFFICIENTS_KEY}']")
     device = model.device
     intrinsics, camera_to_world = (value.to(device) for value in pinhole_parameters(camera))
     target = ground_truth_on_white(image.to(device)[..., :3].float(), head_mask.to(device).float()).reshape(-1, 3)
-    expressions = camera.metadata["expr"].reshape(1, -1).to(device).float()  # [1, K]
+    coefficients = camera.metadata[COEFFICIENTS_KEY].reshape(1, -1).to(device).float()  # [1, K]
     scale = float((model.scene_box.aabb[1] - model.scene_box.aabb[0]).norm())
     correction = torch.zeros(6, device=device, requires_grad=True)
     optimizer = torch.optim.Adam([correction], lr=config.learning_rate)
@@ -94,7 +95,7 @@ def fit_test_pose(
             bundle = RayBundle(
                 origins=origins, directions=directions,
                 pixel_area=torch.ones_like(directions[:, :1]),
-                metadata={"expr": expressions.expand(pixels.shape[0], -1)},
+                metadata={COEFFICIENTS_KEY: coefficients.expand(pixels.shape[0], -1)},
             )
             loss = torch.nn.functional.l1_loss(model.get_outputs(bundle)["rgb"], target[pixels])
             optimizer.zero_grad()

@@ -117,19 +117,20 @@ def compare_render_option(
     settings: Dict[str, object],
     batches: Optional[List[Dict]] = None,
 ) -> Dict[str, object]:
-    """Render speed with the model option `option` at each of two values (results under the labels of
+    """Render speed with the renderer option `option` (a field of the model's `renderer` config) at each of two values (results under the labels of
     `settings`, label: value), and the mean PSNR between the two settings' images (how much the faster one
     changes the picture); with the cameras' dataset `batches`, each setting's mean test PSNR as the model
     scores it. {} for a model without the option."""
-    if not hasattr(model.config, option):
+    renderer = getattr(model.config, "renderer", None)
+    if not hasattr(renderer, option):
         return {}
-    configured = getattr(model.config, option)
+    configured = getattr(renderer, option)
     was_training = model.training
     model.eval()
     try:
         speeds, images = {}, {}
         for name, value in settings.items():
-            setattr(model.config, option, value)
+            setattr(renderer, option, value)
             speeds[name] = asdict(measure_render(model, cameras, rays_per_chunk))
             outputs = _render(model, cameras)
             images[name] = [output["rgb"].clamp(0.0, 1.0) for output in outputs]
@@ -137,7 +138,7 @@ def compare_render_option(
                 scores = [model.get_image_metrics_and_images(o, b)[0]["psnr"] for o, b in zip(outputs, batches)]
                 speeds[name]["psnr_vs_ground_truth"] = float(np.mean([float(score) for score in scores]))
     finally:
-        setattr(model.config, option, configured)
+        setattr(renderer, option, configured)
         model.train(was_training)
     mse = [torch.mean((a - b) ** 2).clamp(min=1e-10) for a, b in zip(*images.values())]
     return {**speeds, "psnr_between": float(np.mean([float(-10 * torch.log10(m)) for m in mse]))}

@@ -2,7 +2,7 @@
 
 `timed_step` does what nerfstudio's `Trainer.train_iteration` and its callbacks do for one step
 (gradient accumulation of 1, the methods' setting), with the device synchronised between
-phases. The ray-marching phase is timed by wrapping the model module's `march_rays` for the
+phases. The ray-marching phase is timed by wrapping the occupancy grid's `march` for the
 duration of the measurement only, so training code carries no timing hooks.
 """
 
@@ -17,7 +17,7 @@ from nerfstudio.engine.callbacks import TrainingCallbackLocation
 from nerfstudio.engine.trainer import Trainer
 
 from nerfblend_ns.benchmarks.phase_timer import PhaseTimer, peak_memory_gib, reset_peak_memory, synchronize
-from nerfblend_ns.models import nerfblend_model
+from nerfblend_ns.rendering.occupancy_grid import OccupancyGrid
 
 PHASES = ("occupancy", "data", "marching", "field", "losses", "backward", "optimizer")
 """occupancy: the before-step callbacks (the grid update on update steps); data: drawing rays and
@@ -69,18 +69,18 @@ def train_steps(trainer: Trainer, start: int, count: int) -> PlainSteps:
 
 
 @contextmanager
-def _timed_marching(timer: PhaseTimer) -> Iterator[None]:
-    original = nerfblend_model.march_rays
+def _timed_marching(grid: OccupancyGrid, timer: PhaseTimer) -> Iterator[None]:
+    original = grid.march
 
     def timed(*args, **kwargs):
         with timer.phase("marching"):
             return original(*args, **kwargs)
 
-    nerfblend_model.march_rays = timed
+    grid.march = timed  # an instance attribute, over the class's method
     try:
         yield
     finally:
-        nerfblend_model.march_rays = original
+        del grid.march
 
 
 def timed_step(trainer: Trainer, step: int, timer: PhaseTimer) -> int:
@@ -95,7 +95,7 @@ def timed_step(trainer: Trainer, step: int, timer: PhaseTimer) -> int:
     with torch.autocast(device_type=model.device.type, enabled=trainer.mixed_precision):
         with timer.phase("data"):
             ray_bundle, batch = pipeline.datamanager.next_train(step)
-        with timer.phase("forward"), _timed_marching(timer):
+        with timer.phase("forward"), _timed_marching(model.occupancy_grid, timer):
             outputs = model(ray_bundle)
         with timer.phase("losses"):
             metrics = model.get_metrics_dict(outputs, batch)
@@ -142,15 +142,16 @@ def time_occupancy_update(trainer: Trainer, step: int, chunk: int, half_precisio
     `chunk` density evaluations per chunk, MLPs in float16 or float32: milliseconds and peak memory."""
     model = trainer.pipeline.model
     device = model.device
-    configured = model.config.occupancy_chunk, model.config.occupancy_half_precision
-    model.config.occupancy_chunk, model.config.occupancy_half_precision = chunk, half_precision
+    occupancy = model.config.occupancy
+    configured = occupancy.chunk, occupancy.half_precision
+    occupancy.chunk, occupancy.half_precision = chunk, half_precision
     timer = PhaseTimer(device)
     reset_peak_memory(device)
     try:
         with timer.phase("update"):
             _callbacks(trainer, step, TrainingCallbackLocation.BEFORE_TRAIN_ITERATION)
     finally:
-        model.config.occupancy_chunk, model.config.occupancy_half_precision = configured
+        occupancy.chunk, occupancy.half_precision = configured
     return {
         "chunk": chunk, "half_precision": half_precision, "ms": timer.total_ms("update"),
         "peak_memory_gib": peak_memory_gib(device),

@@ -75,7 +75,7 @@ def run_variant(
     if render_frames:
         cameras = square_cameras(trainer.pipeline.datamanager.eval_dataset.cameras, evenly_spaced(test_count, render_frames), render_size)
         render = compare_render_option(
-            model, cameras, model.config.eval_num_rays_per_chunk, "render_expression_grid",
+            model, cameras, model.config.eval_num_rays_per_chunk, "expression_grid",
             {"expression_grid": True, "training_grid": False},
         )
     result = VariantResult(

@@ -31,7 +31,7 @@ VARIANTS: Dict[str, Variant] = {
     "nerfblend": Variant("nerfblend", nerfblend_method, nerfblend_small_method),
     "nerfblend-concat": Variant("concatenate baseline", nerfblend_concat_method, nerfblend_concat_small_method),
     "neutral-grid": Variant(
-        "neutral-only grid", nerfblend_method, nerfblend_small_method, {"pipeline.model.expression_aware_occupancy": False}
+        "neutral-only grid", nerfblend_method, nerfblend_small_method, {"pipeline.model.occupancy.expression_aware": False}
     ),
     "no-lpips": Variant("no LPIPS", nerfblend_method, nerfblend_small_method, {"pipeline.model.perceptual_loss": "off"}),
 }

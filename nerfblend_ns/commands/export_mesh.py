@@ -13,7 +13,6 @@ from nerfblend_ns.avatar.density_mesh import iso_surface, sample_density
 from nerfblend_ns.avatar.expression_density import expression_density
 from nerfblend_ns.avatar.loading import AvatarError, load_avatar
 from nerfblend_ns.avatar.mesh_files import SUFFIXES, write_mesh
-from nerfblend_ns.models.expression_resolution import neutral_expression
 from nerfblend_ns.commands.command_errors import run_reporting_errors
 from nerfblend_ns.commands.setting_checks import finite, finite_all, within
 
@@ -59,12 +58,13 @@ class ExportMesh:
             raise AvatarError(f"{self.output}: the mesh must be {' or '.join(SUFFIXES)}")
         avatar = load_avatar(self.load_config)
         model = avatar.model
+        space = model.expression_space
         if self.frame is None:
-            expression, what = neutral_expression(model.expr_min, model.expr_max), "the neutral expression"
-        elif 0 <= self.frame < model.train_expressions.shape[0]:
-            expression, what = model.train_expressions[self.frame], f"training frame {self.frame}"
+            coefficients, what = space.neutral(), "the neutral expression"
+        elif 0 <= self.frame < space.training_coefficients.shape[0]:
+            coefficients, what = space.training_coefficients[self.frame], f"training frame {self.frame}"
         else:
-            last = model.train_expressions.shape[0] - 1
+            last = space.training_coefficients.shape[0] - 1
             raise AvatarError(f"--frame {self.frame}: the training split has frames 0 … {last}")
         # Scene units are the workspace's scaled by the dataparser (the head within the unit sphere).
         scale = float(avatar.pipeline.datamanager.train_dataparser_outputs.dataparser_scale)
@@ -73,10 +73,10 @@ class ExportMesh:
         box_max = np.array(self.box_max) * scale if self.box_max is not None else aabb[1]
         if np.any(box_max <= box_min):
             raise AvatarError(f"the box is empty: --box-min {self.box_min} is not below --box-max {self.box_max}")
-        threshold = self.threshold if self.threshold is not None else math.log(2.0) / model.step_size
+        threshold = self.threshold if self.threshold is not None else math.log(2.0) / model.occupancy_grid.training_step_size
         with CONSOLE.status(f"sampling the density of {what} on a {self.resolution}³ grid"):
             grid = sample_density(
-                expression_density(model, expression), box_min, box_max, self.resolution, self.chunk, model.device
+                expression_density(model, coefficients), box_min, box_max, self.resolution, self.chunk, model.device
             )
         mesh = iso_surface(grid, threshold)
         if not len(mesh.faces):

@@ -11,6 +11,7 @@ from nerfstudio.data.datasets.base_dataset import InputDataset
 from torch import Tensor
 
 from nerfblend_ns.dataparsers.frame_files import read_head_mask, read_rgb
+from nerfblend_ns.expression_space import COEFFICIENTS_KEY
 
 
 class HeadDataset(InputDataset):
@@ -61,6 +62,6 @@ class HeadDataset(InputDataset):
         return None if ovals is None else ovals * self.scale_factor
 
     @property
-    def expressions(self) -> Float[Tensor, "n k"]:
+    def coefficients(self) -> Float[Tensor, "n k"]:
         """Expression coefficients of each frame, as its camera carries them."""
-        return self.cameras.metadata["expr"]
+        return self.cameras.metadata[COEFFICIENTS_KEY]

@@ -18,6 +18,7 @@ from torch import Tensor
 
 from nerfblend_ns.data.frame_cache import FrameCache
 from nerfblend_ns.data.head_dataset import HeadDataset
+from nerfblend_ns.data.patch_sampling import PatchSampling
 from nerfblend_ns.data.ray_batch_sampler import draw_frames, patch_centres, patch_pixels, random_pixels
 from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
@@ -57,14 +58,17 @@ def _cache_device(choice: CacheDevice, training_device: Union[torch.device, str]
     return training if training.type == "cuda" else torch.device("cuda")
 
 
-class NerfBlendDataManager(VanillaDataManager[HeadDataset]):
-    """Batches of rays whose `metadata["expr"]` holds their frame's coefficients, with target pixels,
+class NerfBlendDataManager(VanillaDataManager[HeadDataset], PatchSampling):
+    """Batches of rays whose `metadata[COEFFICIENTS_KEY]` holds their frame's coefficients, with target pixels,
     head-mask values and random background colours; random rays first, then one patch per frame."""
 
     config: NerfBlendDataManagerConfig
     frame_cache: FrameCache
     sample_patches: bool = False
     """Adds one mouth/face patch per frame to each batch; the model switches it per training stage."""
+
+    def set_patch_sampling(self, enabled: bool) -> None:
+        self.sample_patches = enabled
 
     def setup_train(self) -> None:
         dataset, config = self.train_dataset, self.config
@@ -127,6 +131,6 @@ class NerfBlendDataManager(VanillaDataManager[HeadDataset]):
         return self.config.frames_per_batch * (self.config.rays_per_frame + patch_rays)
 
     @property
-    def train_expressions(self) -> Float[Tensor, "n k"]:
+    def training_coefficients(self) -> Float[Tensor, "n k"]:
         """Expression coefficients of the training frames, in frame-index order."""
-        return self.train_dataset.expressions
+        return self.train_dataset.coefficients

@@ -52,36 +52,36 @@ class BlendedHashEncoding(nn.Module):
     def output_dim(self) -> int:
         return self.layout.num_levels * self.features_per_level
 
-    def blend(self, weights: Float[Tensor, "b k"]) -> Float[Tensor, "b p f"]:
+    def blend(self, coefficients: Float[Tensor, "b k"]) -> Float[Tensor, "b p f"]:
         """Tables of B frames; basis 0 (neutral) always has weight 1."""
-        ones = weights.new_ones(weights.shape[0], 1)
-        coefficients = torch.cat((ones, weights), dim=1).to(self.tables.dtype)  # [B, K+1]
+        ones = coefficients.new_ones(coefficients.shape[0], 1)
+        with_neutral = torch.cat((ones, coefficients), dim=1).to(self.tables.dtype)  # [B, K+1]
         if uses_triton(self.implementation, self.tables):
             from nerfblend_ns.encodings.triton_blend import blend_tables
 
-            return blend_tables(coefficients, self.tables)
-        blended = coefficients @ self.tables.flatten(1)  # [B, P*F]
-        return blended.view(weights.shape[0], *self.tables.shape[1:])
+            return blend_tables(with_neutral, self.tables)
+        blended = with_neutral @ self.tables.flatten(1)  # [B, P*F]
+        return blended.view(coefficients.shape[0], *self.tables.shape[1:])
 
     def lookup(
-        self, tables: Float[Tensor, "b p f"], positions: Float[Tensor, "n 3"], frame_index: Int[Tensor, "n"]
+        self, tables: Float[Tensor, "b p f"], positions: Float[Tensor, "n 3"], table_index: Int[Tensor, "n"]
     ) -> Float[Tensor, "n out"]:
-        """Encode each sample in the table of its own frame."""
+        """Encode each sample in its table `tables[table_index]`."""
         if uses_triton(self.implementation, tables):
             from nerfblend_ns.encodings.triton_blended_hash import fused_lookup
 
-            return fused_lookup(tables, positions, frame_index, self.level_table)
+            return fused_lookup(tables, positions, table_index, self.level_table)
         num_rows = tables.shape[0] * tables.shape[1]
         if num_rows > torch.iinfo(torch.int32).max:
             raise ValueError(f"{tables.shape[0]} tables of {tables.shape[1]} rows exceed int32 row indices")
         indices, weights = corner_indices_and_weights(self.layout, positions)  # [N, L, 8] each
-        rows = indices + (frame_index.int() * tables.shape[1])[:, None, None]  # into the [B*P, F] view
+        rows = indices + (table_index.int() * tables.shape[1])[:, None, None]  # into the [B*P, F] view
         return _interpolate(tables.reshape(-1, tables.shape[2]), rows, weights).flatten(1)
 
     def forward(
-        self, positions: Float[Tensor, "n 3"], weights: Float[Tensor, "b k"], frame_index: Int[Tensor, "n"]
+        self, positions: Float[Tensor, "n 3"], coefficients: Float[Tensor, "b k"], table_index: Int[Tensor, "n"]
     ) -> Float[Tensor, "n out"]:
-        return self.lookup(self.blend(weights), positions, frame_index)
+        return self.lookup(self.blend(coefficients), positions, table_index)
 
     def basis_features(self, positions: Float[Tensor, "n 3"]) -> Float[Tensor, "bases n out"]:
         """Every basis encoded separately, sharing one index computation. By linearity the

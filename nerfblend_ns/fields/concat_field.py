@@ -13,8 +13,8 @@ from jaxtyping import Float, Int
 from nerfstudio.field_components.mlp import MLP
 from torch import Tensor, nn
 
-from nerfblend_ns.fields.decoder_mlps import decoder_mlps, view_dependent_colour
-from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, blended_hash_encoding
+from nerfblend_ns.fields.decoder_mlps import DecoderConfig, decoder_mlps, view_dependent_colour
+from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, blended_hash_encoding
 
 
 @dataclass
@@ -32,25 +32,25 @@ class ConcatField(nn.Module):
 
     Args:
         aabb: [2, 3] box mapped to the unit cube of the hash grid.
-        num_expressions: K, the number of coefficients.
+        num_coefficients: K.
     """
 
     def __init__(
         self,
         aabb: Float[Tensor, "2 3"],
-        num_expressions: int,
+        num_coefficients: int,
         grid: BlendedHashGridConfig,
         decoder: DecoderConfig,
         expression_code: ExpressionCodeConfig,
     ):
         super().__init__()
         self.register_buffer("aabb", aabb.float().clone())
-        self.num_expressions = num_expressions
+        self.num_coefficients = num_coefficients
         # A single table, built exactly as one nerfblend basis.
         self.encoding = blended_hash_encoding(grid, num_bases=1)
         # Runs on one row per frame of the batch, where a fused kernel would gain nothing.
         self.expression_mlp = MLP(
-            in_dim=num_expressions,
+            in_dim=num_coefficients,
             num_layers=2,
             layer_width=expression_code.hidden_dim,
             out_dim=expression_code.code_dim,
@@ -60,9 +60,9 @@ class ConcatField(nn.Module):
         self.sh_levels = decoder.sh_levels
         self.density_mlp, self.color_mlp = decoder_mlps(self.encoding.output_dim + expression_code.code_dim, decoder)
 
-    def blend(self, expressions: Float[Tensor, "b k"]) -> Float[Tensor, "b c"]:
+    def blend(self, coefficients: Float[Tensor, "b k"]) -> Float[Tensor, "b c"]:
         """The expression code of each frame: this field's per-frame state."""
-        return self.expression_mlp(expressions.float()).float()
+        return self.expression_mlp(coefficients.float()).float()
 
     def hash_features(self, positions: Float[Tensor, "n 3"]) -> Float[Tensor, "n d"]:
         unit = (positions - self.aabb[0]) / (self.aabb[1] - self.aabb[0])
@@ -78,29 +78,30 @@ class ConcatField(nn.Module):
         return nn.functional.softplus(out[..., :1]), out[..., 1:]
 
     def density(
-        self, positions: Float[Tensor, "n 3"], codes: Float[Tensor, "b c"], frame_index: Int[Tensor, "n"]
+        self, positions: Float[Tensor, "n 3"], codes: Float[Tensor, "b c"], table_index: Int[Tensor, "n"]
     ) -> Float[Tensor, "n 1"]:
-        return self.decode_density(self.hash_features(positions), codes[frame_index])[0]
+        return self.decode_density(self.hash_features(positions), codes[table_index])[0]
 
     def forward(
         self,
         positions: Float[Tensor, "n 3"],
         directions: Float[Tensor, "n 3"],
         codes: Float[Tensor, "b c"],
-        frame_index: Int[Tensor, "n"],
+        table_index: Int[Tensor, "n"],
     ) -> tuple[Float[Tensor, "n 3"], Float[Tensor, "n 1"]]:
-        density, geometry = self.decode_density(self.hash_features(positions), codes[frame_index])
+        density, geometry = self.decode_density(self.hash_features(positions), codes[table_index])
         return view_dependent_colour(self.color_mlp, self.sh_levels, directions, geometry), density
 
     def expression_aware_density(
-        self, positions: Float[Tensor, "n 3"], basis_scales: Float[Tensor, "k"]
+        self, positions: Float[Tensor, "n 3"], largest_coefficients: Float[Tensor, "k"]
     ) -> Float[Tensor, "n 1"]:
         """Max density over the K + 1 expressions 0 and ŵ_i·e_i, the analogue of h0 and h0 + ŵ_i·h_i.
 
         The hash lookup does not depend on the expression, so one lookup serves all K + 1 decodes.
         """
-        expressions = torch.cat([basis_scales.new_zeros(1, basis_scales.numel()), torch.diag(basis_scales)])  # [K+1, K]
-        codes = self.blend(expressions)  # [K+1, C]
+        largest = largest_coefficients
+        coefficients = torch.cat([largest.new_zeros(1, largest.numel()), torch.diag(largest)])  # [K+1, K]
+        codes = self.blend(coefficients)  # [K+1, C]
         features = self.hash_features(positions)  # [N, D]
         count, num_points = codes.shape[0], features.shape[0]
         density, _ = self.decode_density(
@@ -110,6 +111,6 @@ class ConcatField(nn.Module):
 
     def neutral_density(self, positions: Float[Tensor, "n 3"]) -> Float[Tensor, "n 1"]:
         """Density at the zero expression alone (the ablation of paper Fig. 13)."""
-        codes = self.blend(positions.new_zeros(1, self.num_expressions))
-        frame_index = torch.zeros(positions.shape[0], dtype=torch.long, device=positions.device)
-        return self.density(positions, codes, frame_index)
+        codes = self.blend(positions.new_zeros(1, self.num_coefficients))
+        table_index = torch.zeros(positions.shape[0], dtype=torch.long, device=positions.device)
+        return self.density(positions, codes, table_index)

@@ -1,6 +1,7 @@
 """The two MLPs every field of the project decodes with: features → density + geometry, then colour."""
 
-from typing import TYPE_CHECKING, Tuple
+from dataclasses import dataclass
+from typing import Tuple
 
 import torch
 from nerfstudio.field_components.mlp import MLP
@@ -9,11 +10,26 @@ from torch import Tensor, nn
 
 from nerfblend_ns.fields.mlp_backend import mlp_implementation
 
-if TYPE_CHECKING:
-    from nerfblend_ns.fields.nerfblend_field import DecoderConfig
+
+@dataclass
+class DecoderConfig:
+    """The MLPs that turn features into density and colour."""
+
+    hidden_dim: int = 64
+    """Width of the density MLP."""
+    num_layers: int = 4
+    """Linear layers of the density MLP."""
+    geometry_features: int = 64
+    """Features passed from the density MLP to the colour MLP."""
+    color_hidden_dim: int = 64
+    """Width of the colour MLP."""
+    color_num_layers: int = 2
+    """Linear layers of the colour MLP."""
+    sh_levels: int = 4
+    """Spherical-harmonics levels of the view-direction encoding (levels² components)."""
 
 
-def decoder_mlps(in_dim: int, decoder: "DecoderConfig") -> Tuple[MLP, MLP]:
+def decoder_mlps(in_dim: int, decoder: DecoderConfig) -> Tuple[MLP, MLP]:
     """(density MLP: in_dim → 1 + geometry features, colour MLP: SH components + geometry → RGB in [0, 1])."""
     implementation = mlp_implementation()
     density = MLP(

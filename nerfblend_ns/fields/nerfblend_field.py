@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from nerfblend_ns.encodings import BlendedHashEncoding
 from nerfblend_ns.encodings.lookup_implementation import LookupImplementation
-from nerfblend_ns.fields.decoder_mlps import decoder_mlps, view_dependent_colour
+from nerfblend_ns.fields.decoder_mlps import DecoderConfig, decoder_mlps, view_dependent_colour
 
 
 @dataclass
@@ -36,24 +36,6 @@ class BlendedHashGridConfig:
     """Lookup: fused Triton kernels (auto: on CUDA when triton is installed) or the torch reference."""
 
 
-@dataclass
-class DecoderConfig:
-    """The MLPs that turn features into density and colour."""
-
-    hidden_dim: int = 64
-    """Width of the density MLP."""
-    num_layers: int = 4
-    """Linear layers of the density MLP."""
-    geometry_features: int = 64
-    """Features passed from the density MLP to the colour MLP."""
-    color_hidden_dim: int = 64
-    """Width of the colour MLP."""
-    color_num_layers: int = 2
-    """Linear layers of the colour MLP."""
-    sh_levels: int = 4
-    """Spherical-harmonics levels of the view-direction encoding (levels² components)."""
-
-
 def blended_hash_encoding(grid: BlendedHashGridConfig, num_bases: int) -> BlendedHashEncoding:
     """The encoding `grid` describes, with `num_bases` tables of that size."""
     return BlendedHashEncoding(
@@ -73,19 +55,20 @@ class NerfBlendField(nn.Module):
 
     Args:
         aabb: [2, 3] box mapped to the unit cube of the hash grids.
-        num_expressions: K, the number of coefficients; the field holds K + 1 tables.
+        num_coefficients: K; the field holds K + 1 tables.
     """
 
-    def __init__(self, aabb: Float[Tensor, "2 3"], num_expressions: int, grid: BlendedHashGridConfig, decoder: DecoderConfig):
+    def __init__(self, aabb: Float[Tensor, "2 3"], num_coefficients: int, grid: BlendedHashGridConfig, decoder: DecoderConfig):
         super().__init__()
         self.register_buffer("aabb", aabb.float().clone())
-        self.encoding = blended_hash_encoding(grid, num_bases=num_expressions + 1)
+        self.encoding = blended_hash_encoding(grid, num_bases=num_coefficients + 1)
         self.sh_levels = decoder.sh_levels
         self.geometry_features = decoder.geometry_features
         self.density_mlp, self.color_mlp = decoder_mlps(self.encoding.output_dim, decoder)
 
-    def blend(self, expressions: Float[Tensor, "b k"]) -> Float[Tensor, "b p f"]:
-        return self.encoding.blend(expressions)
+    def blend(self, coefficients: Float[Tensor, "b k"]) -> Float[Tensor, "b p f"]:
+        """One blended table per row of coefficients."""
+        return self.encoding.blend(coefficients)
 
     def unit_positions(self, positions: Float[Tensor, "n 3"]) -> Float[Tensor, "n 3"]:
         return (positions - self.aabb[0]) / (self.aabb[1] - self.aabb[0])
@@ -95,9 +78,9 @@ class NerfBlendField(nn.Module):
         return nn.functional.softplus(out[..., :1]), out[..., 1:]
 
     def density(
-        self, positions: Float[Tensor, "n 3"], tables: Float[Tensor, "b p f"], frame_index: Int[Tensor, "n"]
+        self, positions: Float[Tensor, "n 3"], tables: Float[Tensor, "b p f"], table_index: Int[Tensor, "n"]
     ) -> Float[Tensor, "n 1"]:
-        features = self.encoding.lookup(tables, self.unit_positions(positions), frame_index)
+        features = self.encoding.lookup(tables, self.unit_positions(positions), table_index)
         return self.decode_density(features)[0]
 
     def forward(
@@ -105,14 +88,14 @@ class NerfBlendField(nn.Module):
         positions: Float[Tensor, "n 3"],
         directions: Float[Tensor, "n 3"],
         tables: Float[Tensor, "b p f"],
-        frame_index: Int[Tensor, "n"],
+        table_index: Int[Tensor, "n"],
     ) -> tuple[Float[Tensor, "n 3"], Float[Tensor, "n 1"]]:
-        features = self.encoding.lookup(tables, self.unit_positions(positions), frame_index)
+        features = self.encoding.lookup(tables, self.unit_positions(positions), table_index)
         density, geometry = self.decode_density(features)
         return view_dependent_colour(self.color_mlp, self.sh_levels, directions, geometry), density
 
     def expression_aware_density(
-        self, positions: Float[Tensor, "n 3"], basis_scales: Float[Tensor, "k"]
+        self, positions: Float[Tensor, "n 3"], largest_coefficients: Float[Tensor, "k"]
     ) -> Float[Tensor, "n 1"]:
         """Max density over the neutral head and each basis at its scale (h0 + ŵ_i·h_i), paper §3.3.
 
@@ -121,11 +104,11 @@ class NerfBlendField(nn.Module):
         """
         per_basis = self.encoding.basis_features(self.unit_positions(positions))  # [K+1, N, D]
         neutral = per_basis[:1]
-        expressions = neutral + basis_scales[:, None, None] * per_basis[1:]  # [K, N, D]
-        density, _ = self.decode_density(torch.cat([neutral, expressions], dim=0))  # [K+1, N, 1]
+        at_largest = neutral + largest_coefficients[:, None, None] * per_basis[1:]  # [K, N, D]
+        density, _ = self.decode_density(torch.cat([neutral, at_largest], dim=0))  # [K+1, N, 1]
         return density.amax(dim=0)
 
     def neutral_density(self, positions: Float[Tensor, "n 3"]) -> Float[Tensor, "n 1"]:
         """Density of the neutral head h0 alone (the ablation of paper Fig. 13)."""
-        frame_index = torch.zeros(positions.shape[0], dtype=torch.long, device=positions.device)
-        return self.density(positions, self.encoding.tables[:1], frame_index)
+        table_index = torch.zeros(positions.shape[0], dtype=torch.long, device=positions.device)
+        return self.density(positions, self.encoding.tables[:1], table_index)

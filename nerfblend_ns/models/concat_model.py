@@ -11,7 +11,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from nerfblend_ns.fields.concat_field import ConcatField, ExpressionCodeConfig
-from nerfblend_ns.fields.nerfblend_field import DecoderConfig
+from nerfblend_ns.fields.decoder_mlps import DecoderConfig
 from nerfblend_ns.models.nerfblend_model import NerfBlendModel, NerfBlendModelConfig
 
 
@@ -33,5 +33,5 @@ class NerfBlendConcatModel(NerfBlendModel):
 
     config: NerfBlendConcatModelConfig
 
-    def build_field(self, aabb: Float[Tensor, "2 3"], num_expressions: int) -> ConcatField:
-        return ConcatField(aabb, num_expressions, self.config.grid, self.config.decoder, self.config.expression_code)
+    def build_field(self, aabb: Float[Tensor, "2 3"], num_coefficients: int) -> ConcatField:
+        return ConcatField(aabb, num_coefficients, self.config.grid, self.config.decoder, self.config.expression_code)

@@ -32,10 +32,6 @@ class LossScheduleConfig:
         return 2 if step < self.patch_stage_start else 3
 
 
-def composite(premultiplied: Float[Tensor, "r 3"], opacity: Float[Tensor, "r 1"], background: Float[Tensor, "r 3"]) -> Float[Tensor, "r 3"]:
-    return premultiplied + background * (1.0 - opacity)
-
-
 def staged_losses(
     schedule: LossScheduleConfig,
     step: int,

@@ -14,7 +14,7 @@ from jaxtyping import Float, Int
 from nerfstudio.cameras.cameras import Cameras, CameraType
 from torch import Tensor
 
-from nerfblend_ns.models.spatial_order import LATTICE_BITS, interleaved_bits
+from nerfblend_ns.spatial_order import LATTICE_BITS, interleaved_bits
 
 
 def single_pinhole_size(camera: Cameras) -> Tuple[int, int]:

@@ -1,8 +1,8 @@
 """Rendering rays of a `NerfBlendField` with the fused Triton kernel (`triton_render_kernel`).
 
-The torch path (nerfacc's or the reference marcher, then `render_front_to_back` with the field's
-forward) is the reference and what runs where the kernel cannot: on CPU, for other fields, for
-decoders whose sizes a tensor-core product cannot take. Here the decoder's weights are laid out as
+The torch path (`torch_rendering.render_rays_torch`, same signature) is the reference and what runs
+where the kernel cannot: on CPU, for other fields, for decoders whose sizes a tensor-core product cannot
+take. Here the decoder's weights are laid out as
 the kernel reads them, and the kernel is launched over the rays.
 """
 
@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from nerfblend_ns.fields.nerfblend_field import NerfBlendField
 from nerfblend_ns.rendering.packed_volume_rendering import RenderedRays
 from nerfblend_ns.rendering.ray_order import coherent_order
+from nerfblend_ns.rendering.render_settings import RenderSettings
 
 RAYS_PER_PROGRAM = 16
 """Rays a program walks together; its field evaluations are [16, width] matrix products."""
@@ -150,24 +151,15 @@ def render_rays_fused(
     directions: Float[Tensor, "r 3"],
     binary: Bool[Tensor, "x y z"],
     grid_aabb: Float[Tensor, "6"],
-    step_size: float,
-    near_plane: float,
-    far_plane: float,
-    alpha_threshold: float,
-    early_stop_eps: float,
-    half_precision: bool,
+    settings: RenderSettings,
     coherent: bool = False,
-    rays_per_program: int = RAYS_PER_PROGRAM,
-    num_warps: int = WARPS_PER_PROGRAM,
-    level_group: Optional[int] = None,
 ) -> RenderedRays:
     """Colour, opacity and depth of every ray, each ray shaded in the blended table `tables[table_index]`.
 
-    `half_precision` reads the tables and multiplies in float16 (interpolation and accumulation in
-    float32); otherwise all is exact float32. Rays are rendered in `coherent_order` and the results put
+    `settings.half_precision` reads the tables and multiplies in float16 (interpolation and accumulation
+    in float32); otherwise all is exact float32. Rays are rendered in `coherent_order` and the results put
     back in the given order, unless they are `coherent` already (a camera's rays in tile order, one table).
-    `level_group` levels are interpolated at a time and multiplied by their rows of the first layer
-    (default: those that make `LEVEL_GROUP_COLUMNS` columns).
+    The torch path with the same semantics is `render_rays_torch`.
     """
     reason = unsupported_reason(field)
     if reason is not None:
@@ -198,7 +190,8 @@ def render_rays_fused(
         density_mlp, color_mlp = field.density_mlp, field.color_mlp
         encoding = field.encoding
         levels = encoding.layout.num_levels
-        render_rays_kernel[(triton.cdiv(num_rays, rays_per_program),)](
+        half_precision = settings.half_precision
+        render_rays_kernel[(triton.cdiv(num_rays, RAYS_PER_PROGRAM),)](
             in_launch_order(origins.float()), in_launch_order(directions.float()), in_launch_order(table_index),
             num_rays,
             tables.to(torch.float16 if half_precision else tables.dtype).contiguous(), tables.shape[1],
@@ -207,13 +200,15 @@ def render_rays_fused(
             grid_aabb.float().contiguous(),
             *current_kernel_weights(field, torch.float16 if half_precision else torch.float32),
             premultiplied, opacity, depth, evaluated,
-            step_size, near_plane, far_plane, alpha_threshold, early_stop_eps,
+            settings.step_size, settings.near_plane, settings.far_plane, settings.alpha_threshold,
+            settings.early_stop_eps,
             GRID_X=binary.shape[0], GRID_Y=binary.shape[1], GRID_Z=binary.shape[2],
             LEVELS=levels, FEATURES=encoding.features_per_level,
-            LEVEL_GROUP=level_group or min(levels, max(1, LEVEL_GROUP_COLUMNS // encoding.features_per_level)),
+            LEVEL_GROUP=min(levels, max(1, LEVEL_GROUP_COLUMNS // encoding.features_per_level)),
             WIDTH=density_mlp.layer_width, HIDDEN=len(density_mlp.layers) - 2, GEOMETRY=field.geometry_features,
             COLOR_WIDTH=color_mlp.layer_width, COLOR_HIDDEN=len(color_mlp.layers) - 2,
-            INPUT_PRECISION="ieee" if not half_precision else "tf32", BLOCK=rays_per_program, num_warps=num_warps,
+            INPUT_PRECISION="ieee" if not half_precision else "tf32", BLOCK=RAYS_PER_PROGRAM,
+            num_warps=WARPS_PER_PROGRAM,
         )
 
     return RenderedRays(

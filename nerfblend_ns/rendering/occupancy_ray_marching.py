@@ -4,7 +4,8 @@ from typing import Callable, Optional
 
 import torch
 from jaxtyping import Bool, Float, Int
-from nerfacc import OccGridEstimator
+from nerfacc.grid import traverse_grids
+from nerfacc.volrend import render_visibility_from_density
 from torch import Tensor
 
 from nerfblend_ns.rendering.packed_volume_rendering import visible_samples_reference
@@ -72,7 +73,8 @@ def march_rays_reference(
 
 
 def march_rays(
-    estimator: OccGridEstimator,
+    binaries: Bool[Tensor, "levels x y z"],
+    aabbs: Float[Tensor, "levels 6"],
     origins: Float[Tensor, "r 3"],
     directions: Float[Tensor, "r 3"],
     step_size: float,
@@ -81,27 +83,30 @@ def march_rays(
     stratified: bool,
     sigma_fn: Optional[SigmaFn] = None,
     alpha_threshold: float = 0.0,
-    binaries: Optional[Bool[Tensor, "levels x y z"]] = None,
 ) -> tuple[Int[Tensor, "s"], Float[Tensor, "s"], Float[Tensor, "s"]]:
-    """Packed samples (ray_indices, t_starts, t_ends): nerfacc's kernels on CUDA, the reference elsewhere.
-
-    `binaries` replaces the estimator's grid for this call (a grid for one expression, say).
-    """
-    binaries = estimator.binaries if binaries is None else binaries
+    """Packed samples (ray_indices, t_starts, t_ends) through the grid `binaries` over `aabbs`: nerfacc's
+    traversal on CUDA (what its `OccGridEstimator.sampling` runs, here on the grid given), the reference
+    elsewhere."""
     if origins.is_cuda:
-        trained = estimator.binaries
-        estimator.binaries = binaries  # nerfacc's sampling reads the grid from the estimator
-        try:
-            return estimator.sampling(
-                origins, directions, sigma_fn=sigma_fn, near_plane=near_plane, far_plane=far_plane,
-                render_step_size=step_size, stratified=stratified, alpha_thre=alpha_threshold,
-                early_stop_eps=EARLY_STOP_EPS,
-            )
-        finally:
-            estimator.binaries = trained
+        near_planes = torch.full_like(origins[:, 0], near_plane)
+        if stratified:
+            near_planes += torch.rand_like(near_planes) * step_size
+        intervals, samples, _ = traverse_grids(
+            origins, directions, binaries, aabbs, near_planes=near_planes,
+            far_planes=torch.full_like(origins[:, 0], far_plane), step_size=step_size, cone_angle=0.0,
+        )
+        t_starts, t_ends = intervals.vals[intervals.is_left], intervals.vals[intervals.is_right]
+        ray_indices = samples.ray_indices
+        if sigma_fn is None or t_starts.numel() == 0:
+            return ray_indices, t_starts, t_ends
+        visible = render_visibility_from_density(
+            t_starts=t_starts, t_ends=t_ends, sigmas=sigma_fn(t_starts, t_ends, ray_indices),
+            packed_info=samples.packed_info, early_stop_eps=EARLY_STOP_EPS, alpha_thre=alpha_threshold,
+        )
+        return ray_indices[visible], t_starts[visible], t_ends[visible]
     if binaries.shape[0] != 1:
         raise NotImplementedError("the torch ray marcher supports single-level occupancy grids")
     return march_rays_reference(
-        binaries[0], estimator.aabbs[0], origins, directions, step_size, near_plane, far_plane,
-        stratified, sigma_fn, alpha_threshold,
+        binaries[0], aabbs[0], origins, directions, step_size, near_plane, far_plane, stratified, sigma_fn,
+        alpha_threshold,
     )

@@ -4,6 +4,7 @@
 """
 
 from dataclasses import dataclass
+from typing import Dict
 
 import nerfacc
 import torch
@@ -77,6 +78,32 @@ class RenderedRays:
     """Expected distance Σ w·t / Σ w (0 where the ray hit nothing)."""
     evaluated: Int[Tensor, "r"]
     """Candidates at which the field was evaluated."""
+
+    def outputs(self) -> Dict[str, Tensor]:
+        """The model's outputs of these rays, [R, C] each, the colour composited on white."""
+        return {
+            "rgb": composite(self.premultiplied, self.opacity, torch.ones_like(self.premultiplied)),
+            "rgb_premultiplied": self.premultiplied,
+            "accumulation": self.opacity,
+            "depth": self.depth,
+            "num_samples_per_ray": self.evaluated[:, None].float(),
+        }
+
+
+def composite(premultiplied: Float[Tensor, "r 3"], opacity: Float[Tensor, "r 1"], background: Float[Tensor, "r 3"]) -> Float[Tensor, "r 3"]:
+    """Premultiplied colour over `background`."""
+    return premultiplied + background * (1.0 - opacity)
+
+
+def sample_positions(
+    origins: Float[Tensor, "r 3"],
+    directions: Float[Tensor, "r 3"],
+    t_starts: Float[Tensor, "s"],
+    t_ends: Float[Tensor, "s"],
+    ray_indices: Int[Tensor, "s"],
+) -> Float[Tensor, "s 3"]:
+    """Midpoints of packed samples."""
+    return origins[ray_indices] + directions[ray_indices] * ((t_starts + t_ends) / 2)[:, None]
 
 
 def render_packed(

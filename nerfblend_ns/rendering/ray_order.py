@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from nerfblend_ns.models.spatial_order import MORTON_CODE_BITS, morton_codes
+from nerfblend_ns.spatial_order import MORTON_CODE_BITS, morton_codes
 
 MAX_SLOPE = 8.0
 """Bound on a ray's offset across the mean direction per unit along it (83°): wilder rays share the edge cells."""

@@ -1,11 +1,11 @@
 """The viewer panel that drives a nerfblend avatar's expression.
 
 The controls stay passive until one is touched: until then the viewer renders the expression of the
-training frame whose camera was clicked (see `nerfblend_ns.models.expression_resolution`). Touching
+training frame whose camera was clicked (see `nerfblend_ns.expression_space`). Touching
 any control turns "Use these coefficients" on; turning it off returns to the clicked frame.
 """
 
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
 import torch
@@ -13,6 +13,7 @@ from jaxtyping import Float
 from nerfstudio.viewer.viewer_elements import ViewerButton, ViewerCheckbox, ViewerNumber
 from torch import Tensor, nn
 
+from nerfblend_ns.expression_space import ExpressionSpace
 from nerfblend_ns.viewer.coefficient_sliders import CoefficientSliders
 
 EXTRAPOLATION_FACTOR = 2.0
@@ -33,24 +34,18 @@ class ExpressionControls(nn.Module):
     lists). Holds no parameters or buffers, so checkpoints are unaffected.
 
     Args:
-        names: K expression names, the slider labels.
-        expr_min, expr_max: [K] the training range of each coefficient.
-        train_expressions: [N, K] the training frames' coefficients, in training-split order.
+        space: the coefficients' names (the slider labels), training range and training frames' values; read
+            once here, not kept (a module attribute would be saved twice).
     """
 
-    def __init__(
-        self,
-        names: Sequence[str],
-        expr_min: Float[Tensor, "k"],
-        expr_max: Float[Tensor, "k"],
-        train_expressions: Float[Tensor, "n k"],
-    ):
+    def __init__(self, space: ExpressionSpace):
         super().__init__()
-        low = expr_min.detach().cpu().double().numpy()
-        high = expr_max.detach().cpu().double().numpy()
-        self._train_expressions = train_expressions.detach().cpu().double().numpy()
-        self._neutral = np.clip(0.0, low, high)
-        last_frame = self._train_expressions.shape[0] - 1
+        low = space.minimum.detach().cpu().double().numpy()
+        high = space.maximum.detach().cpu().double().numpy()
+        self._training = space.training_coefficients.detach().cpu().double().numpy()
+        self._neutral = space.neutral().detach().cpu().double().numpy()
+        names = space.names
+        last_frame = self._training.shape[0] - 1
 
         self.override = ViewerCheckbox(
             "Use these coefficients", False,
@@ -78,18 +73,18 @@ class ExpressionControls(nn.Module):
 
     def load_training_frame(self) -> None:
         """Sets the sliders to the coefficients of the training frame in "Training frame"."""
-        last_frame = self._train_expressions.shape[0] - 1
+        last_frame = self._training.shape[0] - 1
         index = int(np.clip(round(self.frame.value), 0, last_frame))
         if index != self.frame.value:
             self.frame.value = index
-        self.sliders.set_values(self._train_expressions[index])
+        self.sliders.set_values(self._training[index])
         self._touched()
 
     def reset_to_neutral(self) -> None:
         self.sliders.set_values(self._neutral)
         self._touched()
 
-    def active_expression(self) -> Optional[Float[Tensor, "k"]]:
+    def active_coefficients(self) -> Optional[Float[Tensor, "k"]]:
         """[K] the coefficients set here while "Use these coefficients" is on, else None."""
         if not self.override.value:
             return None

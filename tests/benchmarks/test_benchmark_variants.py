@@ -21,8 +21,8 @@ def test_ablations_change_a_copy_only(small):
     for key, variant in VARIANTS.items():
         spec = variant.small if small else variant.method
         model = run_config(spec.config, Path("ws"), Path("out"), variant.overrides).pipeline.model
-        assert (type(model).__name__, model.expression_aware_occupancy, model.perceptual_loss) == expected[key]
-        assert spec.config.pipeline.model.expression_aware_occupancy and spec.config.pipeline.model.perceptual_loss == "auto"
+        assert (type(model).__name__, model.occupancy.expression_aware, model.perceptual_loss) == expected[key]
+        assert spec.config.pipeline.model.occupancy.expression_aware and spec.config.pipeline.model.perceptual_loss == "auto"
         assert spec.config.method_name.endswith("-small") == small
 
 

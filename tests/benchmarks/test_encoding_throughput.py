@@ -12,12 +12,12 @@ def test_plain_torch_baseline_computes_the_encoding():
         encoding.tables.normal_()
     positions = torch.rand(300, 3) * 1.2 - 0.1  # some outside the unit cube
     coefficients = torch.randn(2, 3, requires_grad=True)
-    frame_index = torch.randint(0, 2, (300,))
+    table_index = torch.randint(0, 2, (300,))
     upstream = torch.randn(300, encoding.output_dim)
     gradients = []
     for forward in (plain_torch_encoding, BlendedHashEncoding.__call__):
         encoding.tables.grad = coefficients.grad = None
-        output = forward(encoding, positions, coefficients, frame_index)
+        output = forward(encoding, positions, coefficients, table_index)
         output.backward(upstream)
         gradients.append((output.detach(), encoding.tables.grad.clone(), coefficients.grad.clone()))
     for plain, reference in zip(*gradients):

@@ -7,7 +7,8 @@ from toy_pose_scene import INTRINSICS, SIZE, fixed_field_model, ray_error, true_
 
 from nerfblend_ns.benchmarks.fidelity_scores import score_frames
 from nerfblend_ns.benchmarks.held_out_pose_fit import HeldOutPoseFitConfig, fit_test_pose
-from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig, NerfBlendField
+from nerfblend_ns.fields.decoder_mlps import DecoderConfig
+from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, NerfBlendField
 
 
 def _camera(pose: torch.Tensor) -> Cameras:

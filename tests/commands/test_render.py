@@ -60,7 +60,7 @@ def test_reenact_can_film_through_the_driving_cameras(tiny_avatar, monkeypatch):
 
 
 def test_reenact_refuses_other_coefficients(tiny_avatar, monkeypatch, capsys, tmp_path):
-    other = write_workspace(tmp_path / "other", num_expressions=3)
+    other = write_workspace(tmp_path / "other", num_coefficients=3)
     message = refused(tiny_avatar, monkeypatch, capsys, "reenact", "--load-config", str(tiny_avatar.config),
                       "--driving", str(other))
     assert "are not the model's 4" in message and "missing jawOpen" in message
@@ -134,7 +134,7 @@ def test_viewer_controls_drive_cameras_without_coefficients(tiny_avatar, monkeyp
     jaw.cb_hook(jaw)
     assert head_pixels(render_without_coefficients(model, cameras[0:1])) > 1.5 * neutral
     # A camera's own coefficients still come first.
-    assert head_pixels(render_rgb(model, cameras[0], torch.zeros(len(model.expression_names)))) < 1.2 * neutral
+    assert head_pixels(render_rgb(model, cameras[0], torch.zeros(model.expression_space.num_coefficients))) < 1.2 * neutral
 
 
 def render_without_coefficients(model, camera) -> np.ndarray:

@@ -69,7 +69,7 @@ def test_next_train_returns_documented_batch(manager):
     assert len(frame.unique()) == B and torch.equal(frame, frame[::RAYS].repeat_interleave(RAYS))
     assert torch.equal(ray_bundle.camera_indices[:, 0], frame)
     expr = ray_bundle.metadata["expr"]
-    assert expr.shape == (rays, 3) and torch.equal(expr, manager.train_expressions[frame])
+    assert expr.shape == (rays, 3) and torch.equal(expr, manager.training_coefficients[frame])
     assert torch.equal(expr, torch.stack([frame + 100.0 * k for k in range(3)], -1))  # frame i shows i + 100·k
 
 
@@ -90,7 +90,7 @@ def test_patches_follow_random_rays_and_switch_off_again(manager):
     assert torch.equal(backgrounds, backgrounds[:, :1].expand_as(backgrounds))
     assert len(batch["background"][: B * RAYS].unique(dim=0)) == B * RAYS  # one colour per random ray
     expr = ray_bundle.metadata["expr"][B * RAYS :].view(B, S * S, 3)
-    assert torch.equal(expr[:, 0], manager.train_expressions[random_frames])
+    assert torch.equal(expr[:, 0], manager.training_coefficients[random_frames])
     manager.sample_patches = False
     assert manager.next_train(1)[1]["image"].shape == (B * RAYS, 3) and manager.get_train_rays_per_batch() == B * RAYS
 

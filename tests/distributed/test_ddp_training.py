@@ -20,8 +20,8 @@ from torch import Tensor
 from torch.nn.parallel import DistributedDataParallel
 
 from nerfblend_ns.method_configs import nerfblend_small_method
-from nerfblend_ns.models import nerfblend_model
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig
+from nerfblend_ns.rendering.occupancy_grid import OccupancyGrid
 from nerfblend_ns.synthetic import SyntheticConfig, write_synthetic_workspace
 
 WORLD_SIZE = 2
@@ -67,15 +67,15 @@ def _record_parameters_without_gradient(trainer) -> List[List[str]]:
 
 
 def _recording_grid_syncs(syncs: List[Dict[str, Tensor]]):
-    """Patches the model's grid broadcast to append this rank's values before and after each one to `syncs`."""
-    broadcast = nerfblend_model.broadcast_occupancy
+    """Patches the grid's broadcast to append this rank's values before and after each one to `syncs`."""
+    broadcast = OccupancyGrid.broadcast
 
     def recording(grid) -> None:
         before = grid.occs.clone()
         broadcast(grid)
         syncs.append({"before": before, "after": grid.occs.clone()})
 
-    return mock.patch.object(nerfblend_model, "broadcast_occupancy", recording)
+    return mock.patch.object(OccupancyGrid, "broadcast", recording)
 
 
 def _train_rank(rank: int, rendezvous: Path, results: Path, config: TrainerConfig) -> None:
@@ -121,12 +121,12 @@ def _config(data: Path, output_dir: Path) -> TrainerConfig:
     config.steps_per_save = 8
     config.pipeline.datamanager.rays_per_frame = 64
     model = config.pipeline.model
-    model.render_step_size = 2 * 3**0.5 / 64
-    model.occupancy_resolution = 16
+    model.occupancy.training_step_size = 2 * 3**0.5 / 64
+    model.occupancy.resolution = 16
     # Updates on warm-up steps (every cell) and after them (random cells), and all three loss stages,
     # patches and LPIPS included, within the short run.
-    model.occupancy_update_interval = UPDATE_INTERVAL
-    model.occupancy_warmup_steps = 8
+    model.occupancy.update_interval = UPDATE_INTERVAL
+    model.occupancy.warmup_steps = 8
     model.losses = LossScheduleConfig(mask_stage_end=6, patch_stage_start=16)
     return config
 

@@ -44,10 +44,10 @@ def _positions(n: int, device: str) -> torch.Tensor:
     return positions.to(device)
 
 
-def _coefficients(num_frames: int, num_expressions: int) -> torch.Tensor:
+def _coefficients(num_frames: int, num_coefficients: int) -> torch.Tensor:
     """Frames far apart: neutral, large random, a negative ramp, and small random ones."""
-    rows = [torch.zeros(num_expressions), 5 * torch.randn(num_expressions), torch.linspace(-3, 1, num_expressions)]
-    rows += [0.1 * torch.randn(num_expressions) for _ in range(num_frames - len(rows))]
+    rows = [torch.zeros(num_coefficients), 5 * torch.randn(num_coefficients), torch.linspace(-3, 1, num_coefficients)]
+    rows += [0.1 * torch.randn(num_coefficients) for _ in range(num_frames - len(rows))]
     return torch.stack(rows[:num_frames])
 
 
@@ -120,12 +120,12 @@ def test_small_grid_matches_reference(num_frames):
     compare_basis_features(SMALL, num_bases=6, n=3000, device="cuda")
 
 
-@pytest.mark.parametrize("num_expressions", [46, 51])
+@pytest.mark.parametrize("num_coefficients", [46, 51])
 @pytest.mark.gpu
 @needs_cuda
 @needs_triton
-def test_paper_grid_matches_reference(num_expressions):
-    compare_blended_lookup(PAPER, num_bases=num_expressions + 1, num_frames=4, n=1 << 16, device="cuda")
+def test_paper_grid_matches_reference(num_coefficients):
+    compare_blended_lookup(PAPER, num_bases=num_coefficients + 1, num_frames=4, n=1 << 16, device="cuda")
 
 
 @pytest.mark.gpu

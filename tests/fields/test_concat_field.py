@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from nerfblend_ns.fields.concat_field import ConcatField, ExpressionCodeConfig
-from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig
-from nerfblend_ns.models.occupancy_density import occupancy_density_fn
+from nerfblend_ns.fields.decoder_mlps import DecoderConfig
+from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig
+from nerfblend_ns.rendering.occupancy_grid import occupancy_density_fn
 
 AABB = torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
 K = 3
@@ -15,7 +16,7 @@ K = 3
 def field() -> ConcatField:
     torch.manual_seed(0)
     return ConcatField(
-        AABB, num_expressions=K,
+        AABB, num_coefficients=K,
         grid=BlendedHashGridConfig(num_levels=3, log2_hashmap_size=10, base_resolution=4, max_resolution=32, init_scale=0.5),
         decoder=DecoderConfig(hidden_dim=32, num_layers=7, geometry_features=5, color_num_layers=1),
         expression_code=ExpressionCodeConfig(hidden_dim=16, code_dim=8),

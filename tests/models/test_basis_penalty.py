@@ -4,9 +4,11 @@ import pytest
 import torch
 from nerfstudio.data.scene_box import SceneBox
 
-from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig
+from nerfblend_ns.fields.decoder_mlps import DecoderConfig
+from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig
 from nerfblend_ns.models.basis_penalty import basis_table_l1
 from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
+from nerfblend_ns.rendering.occupancy_grid import OccupancyGridConfig
 
 
 def test_the_penalty_is_the_mean_absolute_value_of_the_basis_tables():
@@ -23,11 +25,11 @@ def _model(weight: float):
     config = NerfBlendModelConfig(
         grid=BlendedHashGridConfig(num_levels=2, log2_hashmap_size=6, max_resolution=32, implementation="torch"),
         decoder=DecoderConfig(hidden_dim=16, num_layers=2, geometry_features=8, color_hidden_dim=16),
-        occupancy_resolution=8, perceptual_loss="off", basis_l1_weight=weight,
+        occupancy=OccupancyGridConfig(resolution=8), perceptual_loss="off", basis_l1_weight=weight,
     )
-    expressions = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
-    metadata = {"expression_names": ["a", "b"], "expr_min": expressions.min(0).values,
-                "expr_max": expressions.max(0).values, "expressions": expressions}
+    coefficients = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
+    metadata = {"expression_names": ["a", "b"], "expr_min": coefficients.min(0).values,
+                "expr_max": coefficients.max(0).values, "expressions": coefficients}
     return config.setup(scene_box=SceneBox(torch.tensor([[-1.0] * 3, [1.0] * 3])), num_train_data=2, metadata=metadata)
 
 

@@ -34,8 +34,8 @@ def test_pose_refinement_undoes_a_known_pose_error_on_a_fixed_field():
 def test_refinement_is_off_by_default_and_adds_no_parameters():
     config = NerfBlendModelConfig(perceptual_loss="off")
     assert config.camera_optimizer.mode == "off"
-    expressions = torch.zeros(2, 1)
-    metadata = {"expression_names": ["e"], "expr_min": expressions[0], "expr_max": expressions[0], "expressions": expressions}
+    coefficients = torch.zeros(2, 1)
+    metadata = {"expression_names": ["e"], "expr_min": coefficients[0], "expr_max": coefficients[0], "expressions": coefficients}
     model = config.setup(scene_box=SceneBox(torch.tensor([[-1.0] * 3, [1.0] * 3])), num_train_data=2, metadata=metadata)
     assert "camera_opt" not in model.get_param_groups()
     assert not any(name.startswith("camera_optimizer") for name in model.state_dict())
@@ -47,7 +47,7 @@ def test_refinement_with_the_triton_lookup_on_a_gpu_is_refused(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(module, "triton_available", lambda: True)
     config = NerfBlendModelConfig(camera_optimizer=CameraOptimizerConfig(mode="SO3xR3"), perceptual_loss="off")
-    expressions = torch.zeros(2, 1)
-    metadata = {"expression_names": ["e"], "expr_min": expressions[0], "expr_max": expressions[0], "expressions": expressions}
+    coefficients = torch.zeros(2, 1)
+    metadata = {"expression_names": ["e"], "expr_min": coefficients[0], "expr_max": coefficients[0], "expressions": coefficients}
     with pytest.raises(ValueError, match="implementation torch"):
         config.setup(scene_box=SceneBox(torch.tensor([[-1.0] * 3, [1.0] * 3])), num_train_data=2, metadata=metadata)

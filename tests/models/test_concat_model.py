@@ -19,7 +19,7 @@ def test_baseline_sizes_follow_the_paper_and_share_everything_else():
         model, reference = concat.config.pipeline.model, blend.config.pipeline.model
         assert isinstance(model, NerfBlendConcatModelConfig)
         assert model.grid == reference.grid and model.losses == reference.losses
-        assert model.occupancy_resolution == reference.occupancy_resolution
+        assert model.occupancy == reference.occupancy and model.renderer == reference.renderer
         assert concat.config.pipeline.datamanager == blend.config.pipeline.datamanager
         assert concat.config.max_num_iterations == blend.config.max_num_iterations
         assert model.decoder.num_layers == 7 and model.decoder.color_num_layers == 1
@@ -30,9 +30,9 @@ def test_baseline_sizes_follow_the_paper_and_share_everything_else():
 
 def test_model_builds_a_concat_field_and_splits_table_from_mlps():
     config = nerfblend_concat_small_method.config.pipeline.model
-    expressions = torch.tensor([[0.0, 0.5], [1.0, 0.2]])
-    metadata = {"expression_names": ["a", "b"], "expr_min": expressions.min(0).values,
-                "expr_max": expressions.max(0).values, "expressions": expressions}
+    coefficients = torch.tensor([[0.0, 0.5], [1.0, 0.2]])
+    metadata = {"expression_names": ["a", "b"], "expr_min": coefficients.min(0).values,
+                "expr_max": coefficients.max(0).values, "expressions": coefficients}
     model = config.setup(scene_box=SceneBox(torch.tensor([[-1.0] * 3, [1.0] * 3])), num_train_data=2, metadata=metadata)
     assert isinstance(model.field, ConcatField)
     groups = model.get_param_groups()
@@ -42,7 +42,7 @@ def test_model_builds_a_concat_field_and_splits_table_from_mlps():
     origins = torch.tensor([[0.0, 0.0, 3.0]]).repeat(8, 1)
     bundle = RayBundle(
         origins=origins, directions=torch.tensor([[0.0, 0.0, -1.0]]).repeat(8, 1), pixel_area=torch.ones(8, 1),
-        metadata={"expr": expressions.repeat(4, 1)},
+        metadata={"expr": coefficients.repeat(4, 1)},
     )
     outputs = model(bundle)
     assert outputs["rgb"].shape == (8, 3)

@@ -10,13 +10,18 @@ from nerfstudio.cameras.rays import RayBundle
 from nerfstudio.data.scene_box import SceneBox
 from nerfstudio.engine.callbacks import TrainingCallbackAttributes
 from nerfstudio.models.base_model import Model
+from stub_datamanager import StubDataManager
 
 from nerfblend_ns.checkpoint_weights import CheckpointWeightsError
-from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig
+from nerfblend_ns.fields.decoder_mlps import DecoderConfig
+from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig
 from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
 from nerfblend_ns.rendering.camera_rays import pinhole_parameters
 from nerfblend_ns.rendering.fused_rendering import render_rays_fused
+from nerfblend_ns.rendering.occupancy_grid import OccupancyGridConfig
+from nerfblend_ns.rendering.render_settings import RenderSettings
+from nerfblend_ns.rendering.torch_rendering import render_rays_torch
 
 COLOURS = torch.tensor([[0.9, 0.1, 0.1], [0.1, 0.2, 0.9]])  # frame 0 red, frame 1 blue
 
@@ -31,12 +36,12 @@ def _model(decoder: DecoderConfig = DECODER):
         grid=BlendedHashGridConfig(num_levels=4, log2_hashmap_size=10, max_resolution=64),
         decoder=decoder,
         losses=LossScheduleConfig(mask_stage_end=60, patch_stage_start=10**9),
-        occupancy_resolution=16, occupancy_update_interval=8, occupancy_warmup_steps=32,
-        render_step_size=0.04, perceptual_loss="off",
+        occupancy=OccupancyGridConfig(resolution=16, update_interval=8, warmup_steps=32, training_step_size=0.04),
+        perceptual_loss="off",
     )
-    expressions = torch.tensor([[0.0], [1.0]])
-    metadata = {"expression_names": ["open"], "expr_min": expressions.min(0).values,
-                "expr_max": expressions.max(0).values, "expressions": expressions}
+    coefficients = torch.tensor([[0.0], [1.0]])
+    metadata = {"expression_names": ["open"], "expr_min": coefficients.min(0).values,
+                "expr_max": coefficients.max(0).values, "expressions": coefficients}
     return config.setup(scene_box=SceneBox(torch.tensor([[-1.0] * 3, [1.0] * 3])), num_train_data=2, metadata=metadata)
 
 
@@ -64,7 +69,8 @@ def test_each_frame_is_reproduced_best_by_its_own_coefficients():
     generator = torch.Generator().manual_seed(0)
     model = _model()
     model.train()
-    attributes = TrainingCallbackAttributes(optimizers=None, grad_scaler=None, pipeline=SimpleNamespace(datamanager=SimpleNamespace()), trainer=None)
+    datamanager = StubDataManager()
+    attributes = TrainingCallbackAttributes(optimizers=None, grad_scaler=None, pipeline=SimpleNamespace(datamanager=datamanager), trainer=None)
     callbacks = model.get_training_callbacks(attributes)
     groups = model.get_param_groups()
     optimizer = torch.optim.Adam([{"params": groups["encoding"]}, {"params": groups["mlp"]}], lr=1e-2, eps=1e-15)
@@ -79,6 +85,10 @@ def test_each_frame_is_reproduced_best_by_its_own_coefficients():
         sum(losses.values()).backward()
         optimizer.step()
     assert "mask_l1" not in losses  # the first stage ended at step 60
+    assert datamanager.sample_patches is False  # the patch stage never began
+    without_patches = TrainingCallbackAttributes(None, None, SimpleNamespace(datamanager=SimpleNamespace()), None)
+    with pytest.raises(TypeError, match="samples patches"):
+        model.get_training_callbacks(without_patches)
 
     model.eval()
     with torch.no_grad():
@@ -95,7 +105,7 @@ def test_each_frame_is_reproduced_best_by_its_own_coefficients():
         bundle, _ = _rays(generator, 1, 512)
         first = model(bundle)
         own_grid = model(bundle)
-        model.config.render_expression_grid = False
+        model.config.renderer.expression_grid = False
         training_grid = model(bundle)
         assert torch.equal(first["rgb"], training_grid["rgb"])
         assert (own_grid["rgb"] - training_grid["rgb"]).abs().mean() < 0.01
@@ -123,11 +133,16 @@ def _random_disc_model(decoder: DecoderConfig = DECODER, device: str = "cpu"):
     return model.eval()
 
 
-def test_coefficients_are_clamped_to_the_training_range():
+def test_a_checkpoint_with_the_former_expression_buffer_names_loads():
+    saved = _model().state_dict()
+    former = {"expression_space.minimum": "expr_min", "expression_space.maximum": "expr_max",
+              "expression_space.training_coefficients": "train_expressions"}
+    legacy = {former.get(key, key): value for key, value in saved.items()}
+    legacy["expr_max"] = torch.tensor([0.5])
     model = _model()
-    assert model.prepare_expressions(torch.tensor([[-3.0], [0.5], [7.0]])).flatten().tolist() == [0.0, 0.5, 1.0]
-    model.config.clamp_expressions = False
-    assert model.prepare_expressions(torch.tensor([[7.0]])).item() == 7.0
+    model.load_state_dict(legacy)  # strict: every key found
+    assert model.expression_space.maximum.tolist() == [0.5]
+    assert set(model.state_dict()) == set(saved)
 
 
 @pytest.mark.gpu
@@ -136,19 +151,19 @@ def test_fused_renderer_draws_what_the_torch_path_draws():
     model = _random_disc_model(FUSED_DECODER, "cuda")
     # nerfacc's marcher places its steps up to one step away from the kernel's: at this coarse grid the two
     # paths agree to 0.02 at the training step (the benchmark compares them at the default render step).
-    model.config.render_step_scale = 1.0
+    model.config.renderer.step_scale = 1.0
     # Both renders march the training grid (a second render of the expression would march its own).
-    model.config.render_expression_grid = False
+    model.config.renderer.expression_grid = False
     bundle = _rays(torch.Generator().manual_seed(1), 1, 4096)[0].to("cuda")
     with torch.no_grad():
         fused = model(bundle)
-        model.config.render_fused = False
+        model.config.renderer.fused = False
         reference = model(bundle)
     for key in ("rgb", "accumulation"):
         assert (fused[key] - reference[key]).abs().max() < 2e-2, key
     hit = reference["accumulation"][:, 0] > 0.1
     # nerfacc's marcher places its steps up to one step away from the reference's (and the kernel's).
-    assert hit.float().mean() > 0.2 and (fused["depth"][hit] - reference["depth"][hit]).abs().max() <= model.render_step
+    assert hit.float().mean() > 0.2 and (fused["depth"][hit] - reference["depth"][hit]).abs().max() <= model.renderer.settings.step_size
     # The same samples, give or take nerfacc's one-step offsets (the torch path also evaluates whole windows).
     assert fused["num_samples_per_ray"].sum() <= 1.01 * reference["num_samples_per_ray"].sum()
 
@@ -186,24 +201,30 @@ def test_a_captured_frame_is_keyed_on_every_setting_the_kernel_is_launched_with(
     model = _random_disc_model()
     camera = _camera_at_frame(1)
     model.get_outputs_for_camera(camera)
-    (order, centres), = model._pixel_tiles.values()
+    renderer = model.renderer
+    (order, centres), = renderer._pixel_tiles.values()
     intrinsics, camera_to_world = pinhole_parameters(camera)
     inputs = (torch.zeros(1, 1), intrinsics, camera_to_world, model.occupancy_grid.binaries)
-    settings = model._fused_settings()
-    # The settings are the renderer's own keyword arguments, so a launch takes them all as they are.
-    inspect.signature(render_rays_fused).bind_partial(**settings)
-    changed = {
-        "render_step_scale": 3.0, "near_plane": 0.2, "far_plane": 9.0, "alpha_threshold": 0.5,
-        "render_early_stop_eps": 0.1, "render_half_precision": False, "eval_num_rays_per_chunk": 7,
-    }
-    keys = {model._frame_graph_key(inputs, order, centres)}
-    for option, value in changed.items():
-        setattr(model.config, option, value)
-        keys.add(model._frame_graph_key(inputs, order, centres))
-    assert len(keys) == 1 + len(changed)
-    assert model._fused_settings() != settings and set(model._fused_settings()) == set(settings)
+    settings = renderer.settings
+    # Both render paths take the one settings object.
+    for render in (render_rays_fused, render_rays_torch):
+        assert inspect.signature(render).parameters["settings"].annotation is RenderSettings
+    renderer_config, occupancy_config = model.config.renderer, model.config.occupancy
+    changed = [
+        (renderer_config, "step_scale", 3.0), (occupancy_config, "near_plane", 0.2), (occupancy_config, "far_plane", 9.0),
+        (renderer_config, "alpha_threshold", 0.5), (renderer_config, "early_stop_eps", 0.1),
+        (renderer_config, "half_precision", False),
+    ]
+    key = lambda chunk=96: renderer.frame_graph_key(inputs, order, centres, chunk)  # noqa: E731
+    keys = {key(), key(chunk=7)}
+    for config, option, value in changed:
+        setattr(config, option, value)
+        keys.add(key())
+    assert len(keys) == 2 + len(changed)
+    # Every field of the settings was changed, so each reaches the key.
+    assert all(a != b for a, b in zip(renderer.settings.key(), settings.key()))
     model.field.encoding.implementation = "triton"
-    assert model._frame_graph_key(inputs, order, centres) not in keys
+    assert key() not in keys
 
 
 @pytest.mark.gpu
@@ -211,13 +232,13 @@ def test_a_captured_frame_is_keyed_on_every_setting_the_kernel_is_launched_with(
 def test_a_replayed_frame_draws_what_the_operators_draw():
     model = _random_disc_model(FUSED_DECODER, "cuda")
     model.config.eval_num_rays_per_chunk = 1000  # several chunks, one of them partial, in one graph
-    model.config.render_expression_grid = False
+    model.config.renderer.expression_grid = False
 
     def both(frame: int):
         camera = _camera_at_frame(frame, size=48).to("cuda")
-        model.config.render_cuda_graph = False
+        model.config.renderer.cuda_graph = False
         operators = model.get_outputs_for_camera(camera)
-        model.config.render_cuda_graph = True
+        model.config.renderer.cuda_graph = True
         replayed = model.get_outputs_for_camera(camera)
         assert replayed.keys() == operators.keys()
         for key, value in operators.items():
@@ -230,12 +251,12 @@ def test_a_replayed_frame_draws_what_the_operators_draw():
         model.field.encoding.tables.add_(0.5 * torch.randn_like(model.field.encoding.tables))
         model.field.color_mlp.layers[-1].bias.add_(0.3)
     assert (both(1)["rgb"] - first[1]["rgb"]).abs().max() > 0.05
-    model.config.render_step_scale = 1.0  # a setting the graph was launched with
+    model.config.renderer.step_scale = 1.0  # a setting the graph was launched with
     both(1)
-    model.config.render_expression_grid = True
+    model.config.renderer.expression_grid = True
     model.get_outputs_for_camera(_camera_at_frame(1, size=48).to("cuda"))  # marches the training grid
     both(1)  # renders of the same expression in a row march its own grid, replayed or not
-    assert len(model._frame_graphs) <= model._frame_graphs.capacity
+    assert len(model.renderer._frame_graphs) <= model.renderer._frame_graphs.capacity
 
 
 def _evaluation_inputs(size: int = 16):

@@ -49,7 +49,7 @@ def test_nerfacc_sampling_matches_the_reference_on_a_fixed_grid():
     origins = torch.cat([torch.rand(256, 2, generator=generator) * 1.6 - 0.8, torch.full((256, 1), 3.0)], dim=1)
     directions = torch.tensor([[0.0, 0.0, -1.0]]).expand(256, 3).contiguous()
     expected = march_rays_reference(estimator.binaries[0].cpu(), AABB, origins, directions, 0.01, 0.0, 100.0, False)
-    actual = march_rays(estimator, origins.cuda(), directions.cuda(), 0.01, 0.0, 100.0, False)
+    actual = march_rays(estimator.binaries, estimator.aabbs, origins.cuda(), directions.cuda(), 0.01, 0.0, 100.0, False)
     expected_counts = torch.bincount(expected[0], minlength=256)
     actual_counts = torch.bincount(actual[0].cpu(), minlength=256)
     assert torch.equal(expected_counts > 0, actual_counts > 0)

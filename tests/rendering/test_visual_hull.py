@@ -9,9 +9,12 @@ import torch
 from nerfstudio.cameras.cameras import Cameras
 from nerfstudio.data.scene_box import SceneBox
 from nerfstudio.engine.callbacks import TrainingCallbackAttributes
+from stub_datamanager import StubDataManager
 
-from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig
+from nerfblend_ns.fields.decoder_mlps import DecoderConfig
+from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig
 from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
+from nerfblend_ns.rendering.occupancy_grid import OccupancyGridConfig
 from nerfblend_ns.rendering.visual_hull import (
     VisualHullConfig,
     cell_centres,
@@ -109,14 +112,17 @@ def test_the_model_keeps_carved_cells_empty_through_occupancy_updates():
     config = NerfBlendModelConfig(
         grid=BlendedHashGridConfig(num_levels=2, log2_hashmap_size=6, max_resolution=16, implementation="torch"),
         decoder=DecoderConfig(hidden_dim=16, num_layers=2, geometry_features=8, color_hidden_dim=16),
-        occupancy_resolution=4, occupancy_update_interval=1, occupancy_warmup_steps=4, occupancy_threshold=-1.0,
-        perceptual_loss="off", visual_hull=VisualHullConfig(enabled=True, mask_size=SIZE, dilation=0, min_views=3),
+        occupancy=OccupancyGridConfig(
+            resolution=4, update_interval=1, warmup_steps=4, threshold=-1.0,
+            visual_hull=VisualHullConfig(enabled=True, mask_size=SIZE, dilation=0, min_views=3),
+        ),
+        perceptual_loss="off",
     )
-    expressions = torch.tensor([[0.0], [1.0]])
-    metadata = {"expression_names": ["open"], "expr_min": expressions.min(0).values,
-                "expr_max": expressions.max(0).values, "expressions": expressions}
+    coefficients = torch.tensor([[0.0], [1.0]])
+    metadata = {"expression_names": ["open"], "expr_min": coefficients.min(0).values,
+                "expr_max": coefficients.max(0).values, "expressions": coefficients}
     model = config.setup(scene_box=SceneBox(AABB.view(2, 3)), num_train_data=6, metadata=metadata)
-    datamanager = SimpleNamespace(train_dataset=SimpleNamespace(cameras=cameras), frame_cache=SimpleNamespace(head_masks=masks))
+    datamanager = StubDataManager(cameras, masks)
     attributes = TrainingCallbackAttributes(optimizers=None, grad_scaler=None, pipeline=SimpleNamespace(datamanager=datamanager), trainer=None)
     callbacks = model.get_training_callbacks(attributes)
     expected = _hull(cameras, masks)

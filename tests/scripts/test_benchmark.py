@@ -20,7 +20,7 @@ def test_step_phases_and_render_step_comparison_are_written(tmp_path):
     command = [
         sys.executable, str(SCRIPT), "--data", str(tmp_path / "ws"), "--method", "nerfblend-small", "--expressions",
         "--implementations", "torch", "--warmup-steps", "24", "--timed-steps", "8", "--render-frames", "2",
-        "--render-size", str(SIZE), "--override", "pipeline.model.render_step_scale", "2.0",
+        "--render-size", str(SIZE), "--override", "pipeline.model.renderer.step_scale", "2.0",
         "--output", str(tmp_path / "out" / "benchmark.json"),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)

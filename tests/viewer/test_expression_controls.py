@@ -1,4 +1,4 @@
-"""The viewer's expression controls and the order in which a camera's coefficients are resolved."""
+"""The viewer's expression controls."""
 
 import socket
 import time
@@ -7,23 +7,23 @@ import numpy as np
 import pytest
 import torch
 import viser
-from nerfstudio.cameras.cameras import Cameras
 from nerfstudio.viewer.utils import parse_object
 from nerfstudio.viewer.viewer_elements import ViewerElement
 from torch import nn
 
-from nerfblend_ns.models.expression_resolution import EXTRAPOLATE_KEY, neutral_expression, resolve_camera_expression
+from nerfblend_ns.expression_space import ExpressionSpace
 from nerfblend_ns.viewer.expression_controls import EXTRAPOLATION_FACTOR, ExpressionControls
 
 NAMES = ["jawOpen", "mouthSmile", "browRaise"]
 EXPR_MIN = torch.tensor([0.0, -0.5, 0.2])
 EXPR_MAX = torch.tensor([1.0, 0.5, 0.6])
 TRAIN = torch.tensor([[0.0, -0.5, 0.2], [1.0, 0.5, 0.6], [0.25, 0.1, 0.4]])
+SPACE = ExpressionSpace(NAMES, TRAIN, EXPR_MIN, EXPR_MAX)
 
 
 @pytest.fixture
 def controls() -> ExpressionControls:
-    return ExpressionControls(NAMES, EXPR_MIN, EXPR_MAX, TRAIN)
+    return ExpressionControls(SPACE)
 
 
 def drag(slider, value: float) -> None:
@@ -53,27 +53,27 @@ def test_sliders_span_the_training_range_and_start_neutral(controls):
     assert all(slider.visible for slider in shown)
     # Zero where the range holds it, else the nearest end (browRaise never reaches zero).
     assert controls.sliders.values() == pytest.approx([0.0, 0.0, 0.2])
-    assert controls.active_expression() is None
+    assert controls.active_coefficients() is None
 
 
 def test_moving_a_slider_activates_the_controls(controls):
     drag(controls.sliders.shown[0], 0.75)
     assert controls.override.value
-    assert controls.active_expression().tolist() == pytest.approx([0.75, 0.0, 0.2])
+    assert controls.active_coefficients().tolist() == pytest.approx([0.75, 0.0, 0.2])
     drag(controls.override, False)
-    assert controls.active_expression() is None
+    assert controls.active_coefficients() is None
 
 
 def test_load_frame_and_reset(controls):
     controls.frame.value = 2
     controls.load_frame.cb_hook(controls.load_frame)
-    assert controls.active_expression().tolist() == pytest.approx(TRAIN[2].tolist())
+    assert controls.active_coefficients().tolist() == pytest.approx(TRAIN[2].tolist())
     controls.frame.value = 99  # past the last frame: clipped to it
     controls.load_frame.cb_hook(controls.load_frame)
     assert controls.frame.value == 2
-    assert controls.active_expression().tolist() == pytest.approx(TRAIN[2].tolist())
+    assert controls.active_coefficients().tolist() == pytest.approx(TRAIN[2].tolist())
     controls.reset.cb_hook(controls.reset)
-    assert controls.active_expression().tolist() == pytest.approx(neutral_expression(EXPR_MIN, EXPR_MAX).tolist())
+    assert controls.active_coefficients().tolist() == pytest.approx(SPACE.neutral().tolist())
 
 
 def test_extrapolation_stretches_the_ranges_away_from_neutral(controls):
@@ -87,34 +87,9 @@ def test_extrapolation_stretches_the_ranges_away_from_neutral(controls):
     assert [s.max for s in shown] == pytest.approx(list(neutral + EXTRAPOLATION_FACTOR * (EXPR_MAX.numpy() - neutral)))
     assert controls.sliders.values()[0] == pytest.approx(0.5)  # carried over
     drag(shown[0], 1.8)
-    assert controls.active_expression()[0] == pytest.approx(1.8)
+    assert controls.active_coefficients()[0] == pytest.approx(1.8)
     drag(controls.extrapolate, False)
-    assert controls.active_expression()[0] == pytest.approx(1.0)  # back within the training range
-
-
-def _camera(**metadata) -> Cameras:
-    return Cameras(
-        camera_to_worlds=torch.eye(4)[None, :3], fx=10.0, fy=10.0, cx=4.0, cy=4.0, width=8, height=8,
-        metadata=metadata or None,
-    )
-
-
-def test_resolution_order():
-    viewer = torch.tensor([0.9, 0.3, 0.5])
-    own = torch.tensor([[0.1, 0.2, 0.3]])
-
-    def resolve(camera, controls_expression=None):
-        return resolve_camera_expression(camera, TRAIN, EXPR_MIN, EXPR_MAX, controls_expression)
-
-    first = resolve(_camera(expr=own, cam_idx=1), viewer)
-    assert first.coefficients.tolist() == own.tolist() and not first.extrapolate
-    assert resolve(_camera(expr=own, **{EXTRAPOLATE_KEY: True})).extrapolate
-    second = resolve(_camera(cam_idx=1), viewer)
-    assert second.coefficients.tolist() == [viewer.tolist()] and second.extrapolate
-    assert resolve(_camera(cam_idx=1)).coefficients.tolist() == [TRAIN[1].tolist()]
-    for camera in (_camera(), _camera(cam_idx=7)):
-        neutral = resolve(camera)
-        assert neutral.coefficients[0].tolist() == pytest.approx([0.0, 0.0, 0.2]) and not neutral.extrapolate
+    assert controls.active_coefficients()[0] == pytest.approx(1.0)  # back within the training range
 
 
 def _free_port() -> int:
@@ -135,6 +110,6 @@ def test_controls_installed_in_a_viser_server_react_to_updates(controls):
         deadline = time.time() + 10
         while not controls.override.value and time.time() < deadline:
             time.sleep(0.05)
-        assert controls.active_expression().tolist() == pytest.approx([0.0, 0.4, 0.2])
+        assert controls.active_coefficients().tolist() == pytest.approx([0.0, 0.4, 0.2])
     finally:
         server.stop()

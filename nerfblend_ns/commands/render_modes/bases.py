@@ -36,10 +36,10 @@ class Bases(AvatarOptions):
         model = avatar.model
         test_cameras = avatar.pipeline.datamanager.eval_dataset.cameras
         camera = scaled(test_cameras[torch.tensor([frontal_index(test_cameras)])], self.downscale)[0]
-        bases = basis_expressions(model.expression_names, model.expr_max.cpu())
+        bases = basis_expressions(model.expression_space.names, model.expression_space.maximum.cpu())
         tiles = [
-            (label, render_rgb(model, camera, expression, extrapolate=True))
-            for label, expression in track(bases, description="bases: rendering", console=CONSOLE)
+            (label, render_rgb(model, camera, coefficients, extrapolate=True))
+            for label, coefficients in track(bases, description="bases: rendering", console=CONSOLE)
         ]
         output = self.output_path or avatar.run_dir / "renders" / "bases.png"
         output.parent.mkdir(parents=True, exist_ok=True)

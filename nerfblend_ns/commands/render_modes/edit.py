@@ -8,6 +8,7 @@ import torch
 from nerfblend_ns.avatar.coefficient_edits import parse_edits
 from nerfblend_ns.avatar.frame_rendering import render_rgb, scaled
 from nerfblend_ns.avatar.loading import load_avatar
+from nerfblend_ns.expression_space import COEFFICIENTS_KEY
 from nerfblend_ns.commands.render_modes.options import CONSOLE, VideoOptions
 
 
@@ -25,16 +26,17 @@ class Edit(VideoOptions):
     def main(self) -> None:
         avatar = load_avatar(self.load_config)
         model = avatar.model
-        edits = parse_edits(model.expression_names, self.set, self.scale, self.animate)
+        edits = parse_edits(model.expression_space.names, self.set, self.scale, self.animate)
         dataset_cameras = avatar.pipeline.datamanager.eval_dataset.cameras
         count = dataset_cameras.shape[0]
-        expressions = torch.stack(
-            [edits.apply(dataset_cameras.metadata["expr"][i].float(), i / max(count - 1, 1)) for i in range(count)]
+        coefficients = torch.stack(
+            [edits.apply(dataset_cameras.metadata[COEFFICIENTS_KEY][i].float(), i / max(count - 1, 1)) for i in range(count)]
         )  # [T, K]
-        outside = (expressions < model.expr_min.cpu()) | (expressions > model.expr_max.cpu())
+        space = model.expression_space
+        outside = space.clamp(coefficients.to(space.minimum)).cpu() != coefficients
         if outside.any() and not self.extrapolate:
-            names = [model.expression_names[k] for k in outside.any(dim=0).nonzero().flatten().tolist()]
+            names = [space.names[k] for k in outside.any(dim=0).nonzero().flatten().tolist()]
             CONSOLE.print(f"edit: clamping {', '.join(names)} to the training range; --extrapolate renders them as given")
         cameras = scaled(dataset_cameras, self.downscale)
-        images = (render_rgb(model, cameras[i], expressions[i], self.extrapolate) for i in range(count))
+        images = (render_rgb(model, cameras[i], coefficients[i], self.extrapolate) for i in range(count))
         self.write(avatar, "edit", images, count)

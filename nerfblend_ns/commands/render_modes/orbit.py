@@ -6,6 +6,7 @@ from typing import Literal
 from nerfblend_ns.avatar.frame_rendering import render_rgb, scaled
 from nerfblend_ns.avatar.loading import AvatarError, load_avatar
 from nerfblend_ns.avatar.views import orbit
+from nerfblend_ns.expression_space import COEFFICIENTS_KEY
 from nerfblend_ns.commands.render_modes.options import VideoOptions
 from nerfblend_ns.commands.setting_checks import within
 
@@ -37,7 +38,7 @@ class Orbit(VideoOptions):
         if not 0 <= self.frame < cameras.shape[0]:
             raise AvatarError(f"--frame {self.frame}: the {self.split} split has frames 0 … {cameras.shape[0] - 1}")
         path = scaled(orbit(cameras[self.frame], self.yaw_degrees, self.num_frames), self.downscale)
-        expression = cameras.metadata["expr"][self.frame]
-        images = (render_rgb(avatar.model, path[i], expression, self.extrapolate) for i in range(self.num_frames))
+        coefficients = cameras.metadata[COEFFICIENTS_KEY][self.frame]
+        images = (render_rgb(avatar.model, path[i], coefficients, self.extrapolate) for i in range(self.num_frames))
         self.write(avatar, "orbit", images, self.num_frames)
 

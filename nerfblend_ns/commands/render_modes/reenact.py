@@ -38,16 +38,16 @@ class Reenact(VideoOptions):
 
     def main(self) -> None:
         avatar = load_avatar(self.load_config)
-        sequence = read_driving_sequence(self.driving, avatar.model.expression_names, self.driving_layout)
-        frames = torch.arange(0, sequence.expressions.shape[0], self.frame_stride)[: self.max_frames]
+        sequence = read_driving_sequence(self.driving, avatar.model.expression_space.names, self.driving_layout)
+        frames = torch.arange(0, sequence.coefficients.shape[0], self.frame_stride)[: self.max_frames]
         if self.use_driving_poses:
             cameras = scaled(sequence.cameras[frames], self.downscale)
         else:
             test_cameras = avatar.pipeline.datamanager.eval_dataset.cameras
             cameras = scaled(test_cameras[torch.full_like(frames, frontal_index(test_cameras))], self.downscale)
-        CONSOLE.print(f"reenact: {len(frames)} of the {sequence.expressions.shape[0]} frames of {self.driving}")
+        CONSOLE.print(f"reenact: {len(frames)} of the {sequence.coefficients.shape[0]} frames of {self.driving}")
         images = (
-            render_rgb(avatar.model, cameras[i], sequence.expressions[frame], self.extrapolate)
+            render_rgb(avatar.model, cameras[i], sequence.coefficients[frame], self.extrapolate)
             for i, frame in enumerate(frames.tolist())
         )
         self.write(avatar, "reenact", images, len(frames))

@@ -12,21 +12,22 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
+from nerfblend_ns.expression_space import ExpressionSpace
 
-def augment_expressions(
-    expressions: Float[Tensor, "b k"],
-    expr_min: Float[Tensor, "k"],
-    expr_max: Float[Tensor, "k"],
+
+def augment_coefficients(
+    coefficients: Float[Tensor, "b k"],
+    space: ExpressionSpace,
     noise: float,
     dropout: float,
     generator: Optional[torch.Generator] = None,
 ) -> Float[Tensor, "b k"]:
     """Each frame's coefficients with Gaussian noise of standard deviation `noise` × the dimension's training
     range added, then each coefficient set to 0 (neutral) with probability `dropout`, then clamped to the
-    training range."""
+    training range of `space`."""
     if noise < 0 or not 0.0 <= dropout <= 1.0:
         raise ValueError(f"noise must be ≥ 0 and dropout in [0, 1], got {noise} and {dropout}")
-    scale = (expr_max - expr_min) * noise  # [K]
-    noisy = expressions + torch.randn(expressions.shape, generator=generator, device=expressions.device) * scale
-    kept = torch.rand(expressions.shape, generator=generator, device=expressions.device) >= dropout
-    return torch.minimum(torch.maximum(noisy * kept, expr_min), expr_max)
+    scale = (space.maximum - space.minimum) * noise  # [K]
+    noisy = coefficients + torch.randn(coefficients.shape, generator=generator, device=coefficients.device) * scale
+    kept = torch.rand(coefficients.shape, generator=generator, device=coefficients.device) >= dropout
+    return space.clamp(noisy * kept)

@@ -5,43 +5,49 @@ import torch
 from nerfstudio.cameras.rays import RayBundle
 from nerfstudio.data.scene_box import SceneBox
 
-from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, DecoderConfig
-from nerfblend_ns.models.expression_augmentation import augment_expressions
+from nerfblend_ns.expression_space import ExpressionSpace
+from nerfblend_ns.fields.decoder_mlps import DecoderConfig
+from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig
+from nerfblend_ns.models.coefficient_augmentation import augment_coefficients
 from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
+from nerfblend_ns.rendering.inference_renderer import InferenceRendererConfig
+from nerfblend_ns.rendering.occupancy_grid import OccupancyGridConfig
 
 LOW, HIGH = torch.tensor([0.0, -1.0]), torch.tensor([1.0, 3.0])
+# Clamping of rays is off: augmentation clamps to the training range all the same.
+SPACE = ExpressionSpace(["a", "b"], torch.stack((LOW, HIGH)), LOW, HIGH, clamp=False)
 
 
 def test_noise_scales_with_each_dimensions_training_range():
     generator = torch.Generator().manual_seed(0)
     centre = ((LOW + HIGH) / 2).expand(20000, 2)
-    noisy = augment_expressions(centre, LOW, HIGH, noise=0.05, dropout=0.0, generator=generator)
+    noisy = augment_coefficients(centre, SPACE, noise=0.05, dropout=0.0, generator=generator)
     torch.testing.assert_close((noisy - centre).std(dim=0), torch.tensor([0.05, 0.2]), rtol=0.03, atol=0.0)
 
 
 def test_dropout_sets_coefficients_to_neutral_at_its_rate_and_results_stay_in_range():
     generator = torch.Generator().manual_seed(0)
     values = torch.tensor([[0.7, 2.5]]).expand(20000, 2)
-    dropped = augment_expressions(values, LOW, HIGH, noise=0.0, dropout=0.25, generator=generator)
+    dropped = augment_coefficients(values, SPACE, noise=0.0, dropout=0.25, generator=generator)
     assert (dropped == 0).float().mean().item() == pytest.approx(0.25, abs=0.01)
     assert ((dropped == values) | (dropped == 0)).all()
-    wild = augment_expressions(values, LOW, HIGH, noise=10.0, dropout=0.0, generator=generator)
+    wild = augment_coefficients(values, SPACE, noise=10.0, dropout=0.0, generator=generator)
     assert (wild >= LOW).all() and (wild <= HIGH).all()
-    assert torch.equal(augment_expressions(values, LOW, HIGH, 0.0, 0.0), values)
+    assert torch.equal(augment_coefficients(values, SPACE, 0.0, 0.0), values)
     with pytest.raises(ValueError, match="dropout"):
-        augment_expressions(values, LOW, HIGH, 0.0, 1.5)
+        augment_coefficients(values, SPACE, 0.0, 1.5)
 
 
 def test_the_model_blends_dropped_coefficients_in_training_only():
     config = NerfBlendModelConfig(
         grid=BlendedHashGridConfig(num_levels=2, log2_hashmap_size=6, max_resolution=16, implementation="torch"),
         decoder=DecoderConfig(hidden_dim=16, num_layers=2, geometry_features=8, color_hidden_dim=16),
-        occupancy_resolution=4, perceptual_loss="off", render_step_size=0.1, expression_dropout=1.0,
-        render_fused=False,
+        occupancy=OccupancyGridConfig(resolution=4, training_step_size=0.1), perceptual_loss="off",
+        coefficient_dropout=1.0, renderer=InferenceRendererConfig(fused=False),
     )
-    expressions = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
-    metadata = {"expression_names": ["a", "b"], "expr_min": expressions.min(0).values,
-                "expr_max": expressions.max(0).values, "expressions": expressions}
+    training = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
+    metadata = {"expression_names": ["a", "b"], "expr_min": training.min(0).values,
+                "expr_max": training.max(0).values, "expressions": training}
     model = config.setup(scene_box=SceneBox(torch.tensor([[-1.0] * 3, [1.0] * 3])), num_train_data=2, metadata=metadata)
     model.occupancy_grid.binaries.fill_(True)
     blended = []
