@@ -21,9 +21,13 @@ class KnownWarning(NamedTuple):
 
 KNOWN_WARNINGS: Tuple[KnownWarning, ...] = (
     # nerfstudio's activations and trainer use torch.cuda.amp's decorators and GradScaler.
-    KnownWarning(FutureWarning, r"`torch\.cuda\.amp\.(custom_fwd|custom_bwd|GradScaler)\(args\.\.\.\)` is deprecated", r"nerfstudio\."),
+    KnownWarning(
+        FutureWarning, r"`torch\.cuda\.amp\.(custom_fwd|custom_bwd|GradScaler)\(args\.\.\.\)` is deprecated", r"nerfstudio\."
+    ),
     # nerfstudio's Cameras index tensors with lists; torch announces the change of meaning.
-    KnownWarning(UserWarning, r"Using a non-tuple sequence for multidimensional indexing is deprecated", r"nerfstudio\."),
+    KnownWarning(
+        UserWarning, r"Using a non-tuple sequence for multidimensional indexing is deprecated", r"nerfstudio\."
+    ),
     # torchmetrics.functional's own imports of its moved functions.
     KnownWarning(FutureWarning, r"Importing `\w+` from `torchmetrics\.functional` was deprecated", r"torchmetrics\."),
 )

@@ -35,7 +35,8 @@ def test_a_command_runs_with_the_filters_in_place(tmp_path, monkeypatch):
     workspace = tmp_path / "ws"
     with warnings.catch_warnings():
         warnings.resetwarnings()
-        launcher.run_command(["nerfblend-synthetic", "--output-dir", str(workspace), "--num-frames", "2", "--resolution", "16"])
+        command = ["nerfblend-synthetic", "--output-dir", str(workspace), "--num-frames", "2", "--resolution", "16"]
+        launcher.run_command(command)
         installed = {(f[1].pattern, f[2], f[3].pattern) for f in warnings.filters if f[0] == "ignore" and f[1] and f[3]}
     assert sys.argv[0] == "nerfblend-synthetic"
     assert (workspace / "transforms.json").is_file()

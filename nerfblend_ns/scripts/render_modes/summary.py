@@ -9,7 +9,7 @@ from jaxtyping import Float
 from torch import Tensor
 
 from nerfblend_ns.avatar.frame_rendering import ground_truth_rgb, render_rgb, scaled
-from nerfblend_ns.avatar.loading import load_avatar
+from nerfblend_ns.avatar.loading import LoadedAvatar, load_avatar
 from nerfblend_ns.avatar.views import frontal_index
 from nerfblend_ns.benchmarks.error_picture import error_rows
 from nerfblend_ns.benchmarks.frame_grid import write_rgb_png
@@ -63,23 +63,30 @@ class Summary(VideoOptions):
 
     def main(self) -> None:
         avatar = load_avatar(self.load_config)
+        self._write_picture(avatar)
+        self._write_clip(avatar)
+
+    def _enlarged(self, image: np.ndarray) -> np.ndarray:
+        return enlarged(image, self.min_width)
+
+    def _write_picture(self, avatar: LoadedAvatar) -> None:
         dataset = avatar.pipeline.datamanager.eval_dataset
         cameras = scaled(dataset.cameras, self.downscale)
-
         indices = evenly_spaced(len(dataset), self.picture_frames)
         predictions = [render_rgb(avatar.model, cameras[i], extrapolate=self.extrapolate) for i in indices]
         truths = [ground_truth_rgb(dataset, i, *prediction.shape[:2]) for i, prediction in zip(indices, predictions)]
         labels = [f"test frame {i}: PSNR {psnr_8bit(p, t):.2f}" for i, p, t in zip(indices, predictions, truths)]
         picture = self.output(avatar, "summary").with_suffix(".png")
         picture.parent.mkdir(parents=True, exist_ok=True)
-        grow = lambda images: [enlarged(image, self.min_width) for image in images]  # noqa: E731
-        write_rgb_png(picture, error_rows(grow(truths), grow(predictions), labels))
-        CONSOLE.print(f"summary: ground truth | prediction | error of test frames {indices} in {picture}", soft_wrap=True)
-
-        expressions = blend_between(dataset.cameras.metadata["expr"].float(), self.blend_steps)  # [N, K]
-        camera = cameras[frontal_index(dataset.cameras)]
-        clip = (
-            enlarged(render_rgb(avatar.model, camera, expression, self.extrapolate), self.min_width)
-            for expression in expressions
+        rows = error_rows([self._enlarged(t) for t in truths], [self._enlarged(p) for p in predictions], labels)
+        write_rgb_png(picture, rows)
+        CONSOLE.print(
+            f"summary: ground truth | prediction | error of test frames {indices} in {picture}", soft_wrap=True
         )
+
+    def _write_clip(self, avatar: LoadedAvatar) -> None:
+        test_cameras = avatar.pipeline.datamanager.eval_dataset.cameras
+        expressions = blend_between(test_cameras.metadata["expr"].float(), self.blend_steps)  # [N, K]
+        camera = scaled(test_cameras, self.downscale)[frontal_index(test_cameras)]
+        clip = (self._enlarged(render_rgb(avatar.model, camera, e, self.extrapolate)) for e in expressions)
         self.write(avatar, "summary", clip, expressions.shape[0])
