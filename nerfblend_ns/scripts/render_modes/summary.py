@@ -21,12 +21,12 @@ from nerfblend_ns.scripts.setting_checks import within
 MAX_WIDTH = 4096
 
 
-def blend_between(expressions: Float[Tensor, "t k"], steps: int) -> Float[Tensor, "n k"]:
-    """[(T − 1)·steps + 1, K]: each row of `expressions`, then `steps` − 1 linear blends towards the next."""
-    weights = torch.arange(steps, dtype=expressions.dtype) / steps  # [S]
-    start, end = expressions[:-1, None], expressions[1:, None]  # [T − 1, 1, K]
-    blended = (start + weights[None, :, None] * (end - start)).reshape(-1, expressions.shape[1])
-    return torch.cat([blended, expressions[-1:]])
+def blend_between(coefficients: Float[Tensor, "t k"], steps: int) -> Float[Tensor, "n k"]:
+    """[(T − 1)·steps + 1, K]: each row of `coefficients`, then `steps` − 1 linear blends towards the next."""
+    weights = torch.arange(steps, dtype=coefficients.dtype) / steps  # [S]
+    start, end = coefficients[:-1, None], coefficients[1:, None]  # [T − 1, 1, K]
+    blended = (start + weights[None, :, None] * (end - start)).reshape(-1, coefficients.shape[1])
+    return torch.cat([blended, coefficients[-1:]])
 
 
 def enlarged(image: np.ndarray, min_width: int) -> np.ndarray:
@@ -86,7 +86,7 @@ class Summary(VideoOptions):
 
     def _write_clip(self, avatar: LoadedAvatar) -> None:
         test_cameras = avatar.pipeline.datamanager.eval_dataset.cameras
-        expressions = blend_between(test_cameras.metadata["expr"].float(), self.blend_steps)  # [N, K]
+        coefficients = blend_between(test_cameras.metadata["expr"].float(), self.blend_steps)  # [N, K]
         camera = scaled(test_cameras, self.downscale)[frontal_index(test_cameras)]
-        clip = (self._enlarged(render_rgb(avatar.model, camera, e, self.extrapolate)) for e in expressions)
-        self.write(avatar, "summary", clip, expressions.shape[0])
+        clip = (self._enlarged(render_rgb(avatar.model, camera, c, self.extrapolate)) for c in coefficients)
+        self.write(avatar, "summary", clip, coefficients.shape[0])

@@ -12,12 +12,12 @@ from nerfblend_ns.scripts.render_modes.summary import blend_between, enlarged, p
 
 
 def test_blend_walks_linearly_from_each_test_frame_to_the_next():
-    expressions = torch.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, 2.0]])
+    coefficients = torch.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, 2.0]])
     expected = torch.tensor([[0.0, 0.0], [0.5, 1.0], [1.0, 2.0], [2.0, 2.0], [3.0, 2.0]])
-    assert torch.allclose(blend_between(expressions, 2), expected)
-    assert torch.equal(blend_between(expressions, 1), expressions)
-    assert torch.equal(blend_between(expressions[:1], 4), expressions[:1])
-    assert blend_between(expressions, 4).shape == (9, 2)
+    assert torch.allclose(blend_between(coefficients, 2), expected)
+    assert torch.equal(blend_between(coefficients, 1), coefficients)
+    assert torch.equal(blend_between(coefficients[:1], 4), coefficients[:1])
+    assert blend_between(coefficients, 4).shape == (9, 2)
 
 
 def test_enlarging_repeats_pixels_to_the_least_factor_that_reaches_the_width():
