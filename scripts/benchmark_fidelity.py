@@ -5,8 +5,8 @@
 
 Per workspace: trains for the given minutes of wall time (evaluations excluded) and at each checkpoint
 scores the test split (every --test-stride-th frame) and a fixed set of training frames: full-frame
-PSNR/SSIM/LPIPS/L1/MSE under the README's protocol, PSNR/SSIM/LPIPS inside the face region (the face
-oval of the frame's landmarks, which no head mask shapes), the per-frame PSNR with its median, 10th
+PSNR/SSIM/LPIPS/L1/MSE under the evaluation protocol (docs/evaluation.md), PSNR/SSIM/LPIPS inside
+the face region (the face oval of the frame's landmarks, which no head mask shapes), the per-frame PSNR with its median, 10th
 percentile and minimum, the test − training gap, steps/s and rendering frames/s at 512². Writes
 DIR/fidelity.json (rewritten at every checkpoint, so a run cut short keeps what it measured), a
 picture per workspace of its 3 worst and 3 median test frames (ground truth | prediction | error), and

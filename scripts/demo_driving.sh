@@ -28,7 +28,8 @@ limit=()
 [[ -n ${MAX_FRAMES:-} ]] && limit=(--max-frames "$MAX_FRAMES")
 start=$SECONDS
 
-render() { "$py" -m nerfblend_ns.commands.render "$@"; }
+# Through the launcher, which keeps known third-party deprecation warnings off the console.
+render() { "$py" -m nerfblend_ns.commands.launcher nerfblend-render "$@"; }
 video() { render "$@" --output-format "${FORMAT:-mp4}"; }
 
 video reenact --load-config "$config" --driving "$driving" "${limit[@]}" --output-path "$out/reenact.mp4"
@@ -37,7 +38,7 @@ video reenact --load-config "$config" --driving "$driving" "${limit[@]}" --use-d
 video orbit --load-config "$config" --frame 0 --yaw-degrees 30 --num-frames 90 --output-path "$out/orbit.mp4"
 render bases --load-config "$config" --output-path "$out/bases.png"
 video compare --load-config "$config" --output-path "$out/compare.mp4"
-"$py" -m nerfblend_ns.commands.export_mesh --load-config "$config" --output "$out/neutral.ply" --resolution 256
+"$py" -m nerfblend_ns.commands.launcher nerfblend-export-mesh --load-config "$config" --output "$out/neutral.ply" --resolution 256
 
 echo "demo_driving: results in $out ($((SECONDS - start)) s)"
 ls -l "$out"

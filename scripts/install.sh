@@ -3,7 +3,7 @@
 #
 #   bash scripts/install.sh            # creates ./.venv (NERFBLEND_VENV=path to choose another)
 #
-# Why the steps are ordered as they are (README, "Installing"):
+# Why the steps are ordered as they are (docs/installing.md):
 #  1. torch first: nerfstudio's unpinned torchvision would otherwise pull the newest torch with
 #     several GB of CUDA wheels. `torch==2.13.0` is a CUDA build on a GPU machine's PyPI and the
 #     local CPU build on our CPU machines; TORCH_SPEC overrides it. An existing torch is kept.
@@ -45,10 +45,10 @@ if ! "$py" -c "import torchvision" 2>/dev/null; then
     cp "$root/scripts/setup/torchvision_cpu_ops.py" "$site/nerfblend_torchvision_cpu_ops.py"
     echo "import nerfblend_torchvision_cpu_ops; nerfblend_torchvision_cpu_ops.install()" >"$site/nerfblend_torchvision_cpu_ops.pth"
     "$py" -c "import torchvision" || { echo "torchvision still does not import" >&2; exit 1; }
-    echo "install: declared torchvision's operator schemas for the CPU torch (README, 'Installing')"
+    echo "install: declared torchvision's operator schemas for the CPU torch (docs/installing.md)"
 fi
 
-# The tracker's model files, into its cache (offline sources first; see README, "The tracker").
+# The tracker's model files, into its cache (offline sources first; see docs/tracking.md).
 "$py" - <<'PY' || echo "install: tracker models unavailable now; nerfblend-process-video says how to supply them"
 from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, resolve_model
 

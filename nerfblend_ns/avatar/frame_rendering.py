@@ -1,4 +1,5 @@
-"""Renders one camera of a nerfblend model at given expression coefficients, on white."""
+"""Renders one camera of a nerfblend model at given expression coefficients, on white, and the ground truth
+it is compared with."""
 
 from typing import Optional
 
@@ -6,9 +7,12 @@ import numpy as np
 import torch
 from jaxtyping import Float
 from nerfstudio.cameras.cameras import Cameras
+from nerfstudio.data.datasets.base_dataset import InputDataset
+from PIL import Image
 from torch import Tensor
 
 from nerfblend_ns.expression_space import COEFFICIENTS_KEY, EXTRAPOLATE_KEY
+from nerfblend_ns.metrics.head_metrics import ground_truth_on_white
 from nerfblend_ns.models.nerfblend_model import NerfBlendModel
 
 
@@ -46,3 +50,14 @@ def render_rgb(
     """[H, W, 3] uint8 image of one camera at `coefficients` (see `camera_at`), the head on white."""
     outputs = model.get_outputs_for_camera(camera_at(camera, coefficients, extrapolate).to(model.device))
     return (outputs["rgb"].clamp(0.0, 1.0) * 255.0 + 0.5).byte().cpu().numpy()
+
+
+def ground_truth_rgb(dataset: InputDataset, index: int, height: int, width: int) -> np.ndarray:
+    """[height, width, 3] uint8: frame `index`'s head on white, as the metrics score it, resized (box filter)
+    to a render's size when that differs."""
+    item = dataset[index]
+    truth = ground_truth_on_white(item["image"][..., :3].float(), item["head_mask"].float())
+    truth = (truth.clamp(0.0, 1.0) * 255.0 + 0.5).byte().numpy()
+    if truth.shape[:2] != (height, width):
+        truth = np.array(Image.fromarray(truth).resize((width, height), Image.BOX))
+    return truth

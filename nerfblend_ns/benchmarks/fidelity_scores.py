@@ -1,8 +1,9 @@
 """The fidelity protocol's scores of a split's frames (docs/benchmarks.md): full frame, face region, per frame.
 
 Each frame is rendered with the model's inference path (`get_outputs_for_camera`). `full` is the
-README's protocol (nerfblend_ns.metrics.head_metrics); `face` compares the prediction with the captured
-image inside the frame's face region (nerfblend_ns.metrics.face_region), which no head mask shapes.
+evaluation protocol (docs/evaluation.md, nerfblend_ns.metrics.head_metrics); `face` compares the
+prediction with the captured image inside the frame's face region (nerfblend_ns.metrics.face_region),
+which no head mask shapes.
 """
 
 from dataclasses import dataclass

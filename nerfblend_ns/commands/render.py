@@ -1,8 +1,9 @@
 """`nerfblend-render`: drive and inspect a trained avatar.
 
 Subcommands: reenact (another video's coefficients, paper Fig. 6), edit (coefficients set, scaled or
-animated on the test frames), orbit (novel views, Fig. 11), bases (each basis, Fig. 9) and compare
-(ground truth beside prediction on the test split).
+animated on the test frames), orbit (novel views, Fig. 11), bases (each basis, Fig. 9), compare
+(ground truth beside prediction on the test split) and summary (a picture of test frames with their
+PSNR and a clip driven by the test frames' coefficients).
 """
 
 from typing import List, Optional, Union
@@ -16,6 +17,7 @@ from nerfblend_ns.commands.render_modes.compare import Compare
 from nerfblend_ns.commands.render_modes.edit import Edit
 from nerfblend_ns.commands.render_modes.orbit import Orbit
 from nerfblend_ns.commands.render_modes.reenact import Reenact
+from nerfblend_ns.commands.render_modes.summary import Summary
 
 Commands = Union[
     Annotated[Reenact, tyro.conf.subcommand(name="reenact")],
@@ -23,6 +25,7 @@ Commands = Union[
     Annotated[Orbit, tyro.conf.subcommand(name="orbit")],
     Annotated[Bases, tyro.conf.subcommand(name="bases")],
     Annotated[Compare, tyro.conf.subcommand(name="compare")],
+    Annotated[Summary, tyro.conf.subcommand(name="summary")],
 ]
 
 

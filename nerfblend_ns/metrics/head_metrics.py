@@ -39,6 +39,12 @@ def ground_truth_on_white(image: Float[Tensor, "h w 3"], head_mask: Float[Tensor
     return image * head_mask + (1.0 - head_mask)
 
 
+def psnr(prediction: Float[Tensor, "h w 3"], ground_truth: Float[Tensor, "h w 3"]) -> float:
+    """PSNR in dB of images in [0, 1] (the prediction clamped to it)."""
+    mse = torch.mean((prediction.clamp(0.0, 1.0) - ground_truth) ** 2)
+    return float(-10.0 * torch.log10(mse.clamp(min=1e-10)))
+
+
 def image_metrics(
     prediction: Float[Tensor, "h w 3"],
     ground_truth: Float[Tensor, "h w 3"],
@@ -49,7 +55,7 @@ def image_metrics(
     mse = torch.mean((prediction - ground_truth) ** 2)
     as_batch = lambda image: image.permute(2, 0, 1)[None]  # noqa: E731  [1, 3, H, W]
     metrics = {
-        "psnr": float(-10.0 * torch.log10(mse.clamp(min=1e-10))),
+        "psnr": psnr(prediction, ground_truth),
         "ssim": float(structural_similarity_index_measure(as_batch(prediction), as_batch(ground_truth), data_range=1.0)),
         "l1": float(torch.mean(torch.abs(prediction - ground_truth))),
         "mse": float(mse),

@@ -32,7 +32,7 @@ class InferenceRendererConfig:
 
     step_scale: float = 2.0
     """Marching step as a multiple of the training step. The trained density rises over ~100 training steps
-    through the skin, so coarser steps draw nearly the same image (README, Speed)."""
+    through the skin, so coarser steps draw nearly the same image (docs/speed.md)."""
     alpha_threshold: float = 0.01
     """Samples with opacity below this are skipped; training keeps them, so that a field that became
     transparent everywhere still gets gradients."""

@@ -202,7 +202,7 @@ class OccupancyGrid(OccGridEstimator):
         """The grid to march for rays of the `coefficients`: that one expression's grid (`expression_grid`
         of `density_fn()`, its density), or the training grid for several expressions.
 
-        Building a grid costs a 512² frame about as much as it saves (README, Speed), so an expression gets
+        Building a grid costs a 512² frame about as much as it saves (docs/speed.md), so an expression gets
         one when it is rendered a second time in a row (a viewer's next frame; the next chunk of rays that
         nerfstudio hands over chunk by chunk): a video whose expression changes every frame marches the
         training grid. The last grid is kept while the expression and the training grid stay the same.

@@ -9,9 +9,10 @@ import yaml
 from conftest import write_workspace
 from PIL import Image
 
-from nerfblend_ns.avatar.frame_rendering import render_rgb
+from nerfblend_ns.avatar.frame_rendering import ground_truth_rgb, render_rgb
 from nerfblend_ns.avatar.loading import load_avatar
 from nerfblend_ns.commands.render import entrypoint
+from nerfblend_ns.commands.render_modes.summary import enlarged
 
 # The install script provides it; a GPU machine set up with the runtime packages only may not.
 av = pytest.importorskip("av")
@@ -104,6 +105,23 @@ def test_compare_puts_ground_truth_beside_prediction(tiny_avatar, monkeypatch):
            "--output-path", "renders/compare.mp4")
     frames = video_frames(tiny_avatar.root / "renders/compare.mp4")
     assert len(frames) == 2 and frames[0].shape == (SIZE // 2, SIZE, 3)
+
+
+def test_summary_writes_a_picture_of_the_test_frames_and_a_clip_driven_by_them(tiny_avatar, monkeypatch, capsys):
+    render(tiny_avatar, monkeypatch, "summary", "--load-config", str(tiny_avatar.shaped_config), "--downscale", "2",
+           "--blend-steps", "3", "--min-width", str(SIZE), "--output-path", "renders/summary.mp4")
+    printed = capsys.readouterr().out
+    picture = np.asarray(Image.open(tiny_avatar.root / "renders/summary.png").convert("RGB"))
+    # Both test frames (16 × 0.125), each ground truth | prediction | error, renders of SIZE / 2 enlarged twice.
+    assert picture.shape == (2 * SIZE, 3 * SIZE, 3)
+    dataset = load_avatar(tiny_avatar.shaped_config).pipeline.datamanager.eval_dataset
+    for row, index in enumerate((0, 1)):
+        truth = enlarged(ground_truth_rgb(dataset, index, SIZE // 2, SIZE // 2), SIZE)
+        assert np.array_equal(picture[row * SIZE : (row + 1) * SIZE, :SIZE], truth)
+    frames = video_frames(tiny_avatar.root / "renders/summary.mp4")
+    assert len(frames) == 4 and frames[0].shape == (SIZE, SIZE, 3)  # 3 steps from the first test frame to the second
+    assert "test frames [0, 1] in renders/summary.png" in printed
+    assert "summary: wrote 4 frames to renders/summary.mp4" in printed
 
 
 def test_refuses_a_run_without_checkpoint(tiny_avatar, monkeypatch, capsys, tmp_path):

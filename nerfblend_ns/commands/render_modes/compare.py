@@ -3,20 +3,10 @@
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
-from nerfblend_ns.avatar.frame_rendering import render_rgb, scaled
+from nerfblend_ns.avatar.frame_rendering import ground_truth_rgb, render_rgb, scaled
 from nerfblend_ns.avatar.loading import load_avatar
-from nerfblend_ns.metrics.head_metrics import ground_truth_on_white
 from nerfblend_ns.commands.render_modes.options import VideoOptions
-
-
-def _side_by_side(ground_truth: np.ndarray, prediction: np.ndarray) -> np.ndarray:
-    """[H, 2W, 3]: the ground truth, resized to the prediction's size, left of it."""
-    height, width = prediction.shape[:2]
-    if ground_truth.shape[:2] != (height, width):
-        ground_truth = np.asarray(Image.fromarray(ground_truth).resize((width, height), Image.BOX))
-    return np.concatenate([ground_truth, prediction], axis=1)
 
 
 @dataclass
@@ -29,9 +19,7 @@ class Compare(VideoOptions):
         cameras = scaled(dataset.cameras, self.downscale)
 
         def frame(index: int) -> np.ndarray:
-            item = dataset[index]
-            ground_truth = ground_truth_on_white(item["image"][..., :3].float(), item["head_mask"].float())
             prediction = render_rgb(avatar.model, cameras[index], extrapolate=self.extrapolate)
-            return _side_by_side((ground_truth.clamp(0, 1) * 255 + 0.5).byte().numpy(), prediction)
+            return np.concatenate([ground_truth_rgb(dataset, index, *prediction.shape[:2]), prediction], axis=1)
 
         self.write(avatar, "compare", (frame(i) for i in range(len(dataset))), len(dataset))

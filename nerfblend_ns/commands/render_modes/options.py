@@ -49,10 +49,13 @@ class VideoOptions(AvatarOptions):
         super().check_settings()
         within("--fps", self.fps, 1e-3, MAX_FPS)
 
+    def output(self, avatar: LoadedAvatar, name: str) -> Path:
+        """The video's path: --output-path, else the run folder's renders/<name>.mp4."""
+        return self.output_path or avatar.run_dir / "renders" / f"{name}.mp4"
+
     def write(self, avatar: LoadedAvatar, name: str, frames: Iterable[np.ndarray], total: int) -> FrameWriter:
         """Renders and writes `total` frames with a progress bar, then says where they are."""
-        output = self.output_path or avatar.run_dir / "renders" / f"{name}.mp4"
-        with FrameWriter(output, self.output_format, self.fps) as writer:
+        with FrameWriter(self.output(avatar, name), self.output_format, self.fps) as writer:
             for frame in track(frames, total=total, description=f"{name}: rendering", console=CONSOLE):
                 writer.write(frame)
         CONSOLE.print(

@@ -18,7 +18,7 @@ def tasks_api() -> Tuple[ModuleType, ModuleType, type]:
         from mediapipe.tasks.python import BaseOptions, vision
     except ImportError as error:
         raise TrackingError(
-            f"MediaPipe is not installed ({error}); install the tracking dependencies (README, 'Installing')"
+            f"MediaPipe is not installed ({error}); install the tracking dependencies (docs/installing.md)"
         ) from None
     return mediapipe, vision, BaseOptions
 

@@ -1,0 +1,58 @@
+"""Starts the nerfblend commands, and nerfstudio's, with the known third-party warnings silenced.
+
+The nerfblend console scripts point here (pyproject.toml); any installed command runs likewise with
+
+    python -m nerfblend_ns.commands.launcher ns-train nerfblend-small --data ws/
+
+The filters must be in place before nerfstudio is imported, since several of its modules warn as they
+load: each command's module is imported only once they are.
+"""
+
+import importlib
+import sys
+from importlib.metadata import entry_points
+from typing import List
+
+from nerfblend_ns.known_warnings import silence_known_warnings
+
+
+def _start(module: str) -> None:
+    silence_known_warnings()
+    importlib.import_module(module).entrypoint()
+
+
+def synthetic() -> None:
+    """nerfblend-synthetic"""
+    _start("nerfblend_ns.synthetic.cli")
+
+
+def process_video() -> None:
+    """nerfblend-process-video"""
+    _start("nerfblend_ns.commands.process_video")
+
+
+def render() -> None:
+    """nerfblend-render"""
+    _start("nerfblend_ns.commands.render")
+
+
+def export_mesh() -> None:
+    """nerfblend-export-mesh"""
+    _start("nerfblend_ns.commands.export_mesh")
+
+
+def run_command(argv: List[str]) -> None:
+    """argv: an installed command's name (ns-train, nerfblend-render, …), then its arguments."""
+    if not argv:
+        raise SystemExit("usage: python -m nerfblend_ns.commands.launcher COMMAND [ARGS ...]")
+    name, *arguments = argv
+    found = entry_points(group="console_scripts", name=name)
+    if not found:
+        raise SystemExit(f"{name}: no such command in this environment")
+    silence_known_warnings()
+    sys.argv = [name, *arguments]
+    next(iter(found)).load()()
+
+
+if __name__ == "__main__":
+    run_command(sys.argv[1:])
