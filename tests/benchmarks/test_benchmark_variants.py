@@ -35,7 +35,7 @@ def test_a_misspelt_override_fails():
     "overrides, message",
     [
         ({"pipeline.model.basis_l1_weight": "notanumber"}, "basis_l1_weight 'notanumber': the setting holds 1.0; give a float"),
-        ({"pipeline.model.expression_aware_occupancy": 1}, "the setting holds True; give a bool"),
+        ({"pipeline.model.occupancy.expression_aware": 1}, "the setting holds True; give a bool"),
         ({"pipeline.modl.basis_l1_weight": 1.0}, "has no field 'modl'"),
     ],
 )
