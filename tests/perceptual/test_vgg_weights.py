@@ -184,6 +184,28 @@ def test_converted_cache_lands_in_the_right_lpips_layers(offline_torchvision):
     assert torch.equal(distance(images, images), torch.zeros(2))
 
 
+def test_download_is_tried_only_when_torchvision_weights_are_not_on_disk(offline_torchvision, monkeypatch):
+    cache = vgg_weights.cache_path()
+    cache.parent.mkdir(parents=True)
+    torch.save(random_features(seed=3), cache)
+    builds = []
+    build = lpips_vgg._build_lpips
+    monkeypatch.setattr(lpips_vgg, "_build_lpips", lambda **kwargs: builds.append(kwargs) or build(**kwargs))
+
+    _, message = lpips_vgg.load_lpips_vgg(required=True)
+    assert str(cache) in message
+    assert builds == [{"pretrained": True, "pnet_rand": True}]  # the converted backbone's build, no download
+
+    # torchvision's own file in the hub cache is preferred (here it fails to load, so the converted one follows).
+    torchvision_file = lpips_vgg._torchvision_weights_file()
+    torchvision_file.parent.mkdir(parents=True, exist_ok=True)
+    torchvision_file.write_bytes(b"")
+    builds.clear()
+    _, message = lpips_vgg.load_lpips_vgg(required=True)
+    assert builds == [{}, {"pretrained": True, "pnet_rand": True}]
+    assert str(cache) in message
+
+
 def test_no_weights_returns_none_or_raises(offline_torchvision):
     distance, message = lpips_vgg.load_lpips_vgg(required=False)
     assert distance is None
