@@ -44,7 +44,7 @@ def assemble_clip(
     runs = contiguous_runs(positions)
     for run in runs:  # failed frames split the clip: nothing is smoothed across them
         poses[run] = smooth_poses(raw_poses[run], smoothing, rate_hz)
-        values[run] = smooth_values(raw.values[run], smoothing, smoothing.expression_window, rate_hz)
+        values[run] = smooth_values(raw.values[run], smoothing, smoothing.expression_window_s, rate_hz)
     if pose_fit.enabled:
         landmarks = np.stack([record.landmarks for record in records]).astype(np.float64)
         poses = fit_poses(landmarks, raw_poses, intrinsics, runs, pose_fit, step_s=1.0 / rate_hz).camera_to_world

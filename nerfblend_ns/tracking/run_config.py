@@ -76,6 +76,8 @@ def check_options(config: ProcessVideoConfig) -> None:
         "--mask.neck-half-width": config.mask.neck_half_width,
         "--mask.volume.head-cut-y": config.mask.volume.head_cut_y, "--mask.volume.neck-cut-y": config.mask.volume.neck_cut_y,
         "--smoothing.min-cutoff-hz": config.smoothing.min_cutoff_hz, "--smoothing.beta": config.smoothing.beta,
+        "--smoothing.pose-window-s": config.smoothing.pose_window_s,
+        "--smoothing.expression-window-s": config.smoothing.expression_window_s,
     }
     for flag, value in numbers.items():
         if value is not None and not math.isfinite(value):
@@ -93,8 +95,8 @@ def check_options(config: ProcessVideoConfig) -> None:
         (config.crop_samples >= 1, f"--crop-samples must be ≥ 1, got {config.crop_samples}"),
         (1 <= config.jpeg_quality <= 100, f"--jpeg-quality must be in 1..100, got {config.jpeg_quality}"),
         (
-            all(window % 2 == 1 for window in (config.smoothing.pose_window, config.smoothing.expression_window)),
-            "--smoothing.pose-window and --smoothing.expression-window must be odd and ≥ 1",
+            min(config.smoothing.pose_window_s, config.smoothing.expression_window_s) >= 0,
+            "--smoothing.pose-window-s and --smoothing.expression-window-s must be ≥ 0 (0: no smoothing)",
         ),
     ]
     for passed, message in checks:

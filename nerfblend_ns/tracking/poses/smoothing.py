@@ -16,16 +16,24 @@ class SmoothingConfig:
 
     method: SmoothingMethod = "savgol"
     """savgol: centred Savitzky–Golay fit (no lag); one-euro: causal adaptive low-pass; none: raw values."""
-    pose_window: int = 9
-    """Savitzky–Golay window for head poses, in tracked frames (odd)."""
-    expression_window: int = 5
-    """Savitzky–Golay window for expression coefficients, in tracked frames (odd); short, to keep blinks."""
+    pose_window_s: float = 0.3
+    """Savitzky–Golay window for head poses, in seconds (9 frames at 30 fps; fewer tracked frames with --every-nth)."""
+    expression_window_s: float = 0.17
+    """Savitzky–Golay window for expression coefficients, in seconds (5 frames at 30 fps); short, to keep blinks."""
     polyorder: int = 2
     """Savitzky–Golay polynomial order."""
     min_cutoff_hz: float = 1.5
     """One-Euro cutoff frequency at rest."""
     beta: float = 0.3
     """One-Euro speed coefficient: larger follows fast motion more closely."""
+
+
+def window_frames(window_s: float, rate_hz: float) -> int:
+    """The odd number of tracked frames nearest to window_s seconds at rate_hz (at least 1: no smoothing).
+
+    In seconds, not frames: with every n-th video frame tracked, a window of frames would span n times more
+    of the video, and smooth blinks and head turns away."""
+    return 2 * max(0, round((window_s * rate_hz - 1) / 2)) + 1
 
 
 def savitzky_golay(values: np.ndarray, window: int, polyorder: int) -> np.ndarray:
@@ -55,10 +63,10 @@ def one_euro(
     return filtered
 
 
-def smooth_values(values: np.ndarray, config: SmoothingConfig, window: int, rate_hz: float) -> np.ndarray:
-    """Values [N, D] smoothed over time by the configured method."""
+def smooth_values(values: np.ndarray, config: SmoothingConfig, window_s: float, rate_hz: float) -> np.ndarray:
+    """Values [N, D] sampled at rate_hz smoothed over time by the configured method."""
     if config.method == "savgol":
-        return savitzky_golay(values, window, config.polyorder)
+        return savitzky_golay(values, window_frames(window_s, rate_hz), config.polyorder)
     if config.method == "one-euro":
         return one_euro(values, rate_hz, config.min_cutoff_hz, config.beta)
     return values.copy()
@@ -75,8 +83,8 @@ def smooth_poses(camera_to_world: np.ndarray, config: SmoothingConfig, rate_hz: 
     # q and −q are one rotation: keep consecutive quaternions in one hemisphere before averaging them.
     signs = np.sign(np.sum(quaternions[1:] * quaternions[:-1], axis=1))
     quaternions[1:] *= np.cumprod(np.where(signs == 0, 1.0, signs))[:, None]
-    quaternions = smooth_values(quaternions, config, config.pose_window, rate_hz)
-    translations = smooth_values(world_to_camera[:, :3, 3], config, config.pose_window, rate_hz)  # [N, 3]
+    quaternions = smooth_values(quaternions, config, config.pose_window_s, rate_hz)
+    translations = smooth_values(world_to_camera[:, :3, 3], config, config.pose_window_s, rate_hz)  # [N, 3]
     smoothed = np.tile(np.eye(4), (len(camera_to_world), 1, 1))
     smoothed[:, :3, :3] = Rotation.from_quat(quaternions).as_matrix()
     smoothed[:, :3, 3] = translations

@@ -3,7 +3,15 @@
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig, contiguous_runs, one_euro, savitzky_golay, smooth_poses
+from nerfblend_ns.tracking.poses.smoothing import (
+    SmoothingConfig,
+    contiguous_runs,
+    one_euro,
+    savitzky_golay,
+    smooth_poses,
+    smooth_values,
+    window_frames,
+)
 from nerfblend_ns.tracking.reporting.tracking_stats import rotation_second_differences_deg
 
 
@@ -72,3 +80,25 @@ def test_pose_smoothing_reduces_rotation_jitter_and_stays_rigid():
 def test_contiguous_runs_split_at_gaps():
     runs = contiguous_runs(np.array([0, 1, 2, 5, 6, 9]))
     assert [run.tolist() for run in runs] == [[0, 1, 2], [3, 4], [5]]
+
+
+def test_windows_are_stated_in_seconds_whatever_the_tracked_rate():
+    config = SmoothingConfig()
+    assert window_frames(config.pose_window_s, 30.0) == 9
+    assert window_frames(config.expression_window_s, 30.0) == 5
+    assert window_frames(config.pose_window_s, 15.0) == 5  # every 2nd frame: the same 0.3 s
+    assert window_frames(config.pose_window_s, 6.0) == 1  # every 5th: frames 0.17 s apart are left alone
+    assert window_frames(0.0, 30.0) == 1
+
+
+def test_a_blink_tracked_at_every_fifth_frame_survives_expression_smoothing():
+    # A 0.2 s blink in a 30 fps video tracked at every 5th frame is one or two samples at 6 Hz: a window of
+    # five tracked frames (0.83 s of video) flattened it to half its height.
+    blink = np.zeros((40, 1))
+    blink[20] = 1.0
+    smoothed = smooth_values(blink, SmoothingConfig(), SmoothingConfig().expression_window_s, rate_hz=6.0)
+    assert smoothed[20, 0] > 0.99
+    at_full_rate = np.zeros((200, 1))
+    at_full_rate[100:106] = 1.0  # the same blink tracked at 30 fps: six frames
+    smoothed = smooth_values(at_full_rate, SmoothingConfig(), SmoothingConfig().expression_window_s, rate_hz=30.0)
+    assert smoothed[102, 0] > 0.9
