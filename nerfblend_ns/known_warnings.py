@@ -30,6 +30,8 @@ KNOWN_WARNINGS: Tuple[KnownWarning, ...] = (
     ),
     # torchmetrics.functional's own imports of its moved functions.
     KnownWarning(FutureWarning, r"Importing `\w+` from `torchmetrics\.functional` was deprecated", r"torchmetrics\."),
+    # nerfstudio's tensorboard writer logs the loss dictionary, still attached to the graph, with float().
+    KnownWarning(UserWarning, r"Converting a tensor with requires_grad=True to a scalar", r"nerfstudio\.utils\.writer"),
     # nerfstudio's evaluation loaders ask for four workers whatever the machine; torch objects on small ones.
     KnownWarning(UserWarning, r"This DataLoader will create \d+ worker processes in total", r"torch\.utils\.data\."),
 )
