@@ -107,7 +107,15 @@ def load_lpips_vgg(required: bool) -> Tuple[Optional[LPIPSDistance], str]:
     With ``required`` a missing backbone raises RuntimeError naming the files looked
     for and the install command; otherwise it returns None and says the perceptual
     term/metric is unavailable.
+
+    The global random state is left as it was: the backbone's throw-away random initialisation
+    would otherwise make a model's own initialisation depend on which weights file was found.
     """
+    with torch.random.fork_rng(devices=[]):
+        return _load_lpips_vgg(required)
+
+
+def _load_lpips_vgg(required: bool) -> Tuple[Optional[LPIPSDistance], str]:
     failures: List[str] = []
     torchvision_file = _torchvision_weights_file()
     cache = vgg_weights.cache_path()

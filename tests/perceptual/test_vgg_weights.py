@@ -206,6 +206,17 @@ def test_download_is_tried_only_when_torchvision_weights_are_not_on_disk(offline
     assert str(cache) in message
 
 
+def test_loading_leaves_the_global_random_state_alone(offline_torchvision):
+    # The backbone is built randomly initialised, then overwritten: a model's own initialisation that follows
+    # must not depend on which weights file was found.
+    cache = vgg_weights.cache_path()
+    cache.parent.mkdir(parents=True)
+    torch.save(random_features(seed=4), cache)
+    before = torch.random.get_rng_state()
+    lpips_vgg.load_lpips_vgg(required=True)
+    assert torch.equal(torch.random.get_rng_state(), before)
+
+
 def test_no_weights_returns_none_or_raises(offline_torchvision):
     distance, message = lpips_vgg.load_lpips_vgg(required=False)
     assert distance is None
