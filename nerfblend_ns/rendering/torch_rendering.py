@@ -1,6 +1,6 @@
-"""Rendering rays of a field with torch operators: marching through the occupancy grid (nerfacc's
-traversal on CUDA, the reference marcher elsewhere), then front-to-back evaluation with the field's own
-forward. The reference of the fused kernel (`render_rays_fused`, same signature) and what runs where the
+"""Rendering rays of a field with torch operators: marching through the occupancy grid (the reference
+marcher on every device: its steps start where each ray enters the box, as the kernel's do, while nerfacc's
+CUDA traversal places them differently), then front-to-back evaluation with the field's own forward. The reference of the fused kernel (`render_rays_fused`, same signature) and what runs where the
 kernel cannot: on CPU, for other fields, for decoders whose sizes a tensor-core product cannot take."""
 
 import torch
@@ -8,7 +8,7 @@ from jaxtyping import Bool, Float, Int
 from torch import Tensor, nn
 
 from nerfblend_ns.rendering.front_to_back import render_front_to_back
-from nerfblend_ns.rendering.occupancy_ray_marching import march_rays
+from nerfblend_ns.rendering.occupancy_ray_marching import march_rays_reference
 from nerfblend_ns.rendering.packed_volume_rendering import RenderedRays, sample_positions
 from nerfblend_ns.rendering.render_settings import RenderSettings
 
@@ -27,9 +27,9 @@ def render_rays_torch(
 ) -> RenderedRays:
     """Colour, opacity and depth of every ray, each ray shaded in the blended table `tables[table_index]`.
     `coherent` is the fused renderer's launch-order hint; the result here does not depend on it."""
-    ray_indices, t_starts, t_ends = march_rays(
-        binary[None], grid_aabb[None], origins, directions, settings.step_size, settings.near_plane,
-        settings.far_plane, stratified=False,
+    ray_indices, t_starts, t_ends = march_rays_reference(
+        binary, grid_aabb, origins, directions, settings.step_size, settings.near_plane, settings.far_plane,
+        stratified=False,
     )
     half = settings.half_precision and origins.is_cuda
 
