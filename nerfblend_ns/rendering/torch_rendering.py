@@ -1,7 +1,11 @@
-"""Rendering rays of a field with torch operators: marching through the occupancy grid (the reference
-marcher on every device: its steps start where each ray enters the box, as the kernel's do, while nerfacc's
-CUDA traversal places them differently), then front-to-back evaluation with the field's own forward. The reference of the fused kernel (`render_rays_fused`, same signature) and what runs where the
-kernel cannot: on CPU, for other fields, for decoders whose sizes a tensor-core product cannot take."""
+"""Rendering rays of a field with torch operators: marching through the occupancy grid, then front-to-back
+evaluation with the field's own forward. The reference of the fused kernel (`render_rays_fused`, same
+signature) and what runs where the kernel cannot: on CPU, for other fields, for decoders whose sizes a
+tensor-core product cannot take.
+
+Marching is the reference marcher's on every device: its steps start where each ray enters the box, as the
+kernel's do; nerfacc's CUDA traversal (training's marcher) places them elsewhere, and the two paths' pictures
+then differ by up to 0.08 in colour on a coarse grid."""
 
 import torch
 from jaxtyping import Bool, Float, Int

@@ -94,9 +94,11 @@ def check_options(config: ProcessVideoConfig) -> None:
         ),
         (config.crop_samples >= 1, f"--crop-samples must be ≥ 1, got {config.crop_samples}"),
         (1 <= config.jpeg_quality <= 100, f"--jpeg-quality must be in 1..100, got {config.jpeg_quality}"),
-        (
-            min(config.smoothing.pose_window_s, config.smoothing.expression_window_s) >= 0,
-            "--smoothing.pose-window-s and --smoothing.expression-window-s must be ≥ 0 (0: no smoothing)",
+        *(
+            (window_s >= 0, f"--smoothing.{name}-window-s must be ≥ 0 (0: no smoothing), got {window_s}")
+            for name, window_s in (
+                ("pose", config.smoothing.pose_window_s), ("expression", config.smoothing.expression_window_s)
+            )
         ),
     ]
     for passed, message in checks:

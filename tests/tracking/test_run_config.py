@@ -26,6 +26,11 @@ CONFIG = ProcessVideoConfig(video=Path("clip.mp4"), output_dir=Path("out"))
             "--mask.volume.head-cut-y must be a finite number",
         ),
         ({"smoothing": SmoothingConfig(beta=float("-inf"))}, "--smoothing.beta must be a finite number"),
+        ({"smoothing": SmoothingConfig(pose_window_s=float("nan"))}, "--smoothing.pose-window-s must be a finite number"),
+        (
+            {"smoothing": SmoothingConfig(expression_window_s=-0.1)},
+            "--smoothing.expression-window-s must be ≥ 0 \\(0: no smoothing\\), got -0.1",
+        ),
         ({"crop_scale": 0.0}, "--crop-scale must be positive"),
         ({"jpeg_quality": 101}, "--jpeg-quality must be in 1..100"),
         ({"resolution": 100_000}, "--resolution must be between 64 and 4096, got 100000"),
