@@ -11,7 +11,7 @@ load: each command's module is imported only once they are.
 import importlib
 import sys
 from importlib.metadata import entry_points
-from typing import List
+from typing import Callable, Dict, List
 
 from nerfblend_ns.known_warnings import silence_known_warnings
 
@@ -41,17 +41,30 @@ def export_mesh() -> None:
     _start("nerfblend_ns.commands.export_mesh")
 
 
+# The project's own commands start from here rather than from installed metadata: a stale
+# nerfblend_ns.egg-info left in a checkout by an older install shadows the current entry points
+# when Python runs from the repository root, and names modules that no longer exist.
+OWN_COMMANDS: Dict[str, Callable[[], None]] = {
+    "nerfblend-synthetic": synthetic,
+    "nerfblend-process-video": process_video,
+    "nerfblend-render": render,
+    "nerfblend-export-mesh": export_mesh,
+}
+
+
 def run_command(argv: List[str]) -> None:
     """argv: an installed command's name (ns-train, nerfblend-render, …), then its arguments."""
     if not argv:
         raise SystemExit("usage: python -m nerfblend_ns.commands.launcher COMMAND [ARGS ...]")
     name, *arguments = argv
-    found = entry_points(group="console_scripts", name=name)
-    if not found:
+    found = None if name in OWN_COMMANDS else entry_points(group="console_scripts", name=name)
+    if found is not None and not found:
         raise SystemExit(f"{name}: no such command in this environment")
     silence_known_warnings()
     sys.argv = [name, *arguments]
-    next(iter(found)).load()()
+    # Loading an entry point imports its module, which must come after the filters.
+    start = OWN_COMMANDS[name] if found is None else next(iter(found)).load()
+    start()
 
 
 if __name__ == "__main__":

@@ -48,3 +48,21 @@ def test_an_unknown_command_is_one_line():
         launcher.run_command(["ns-nothing"])
     with pytest.raises(SystemExit, match="usage"):
         launcher.run_command([])
+
+
+def test_own_commands_are_the_console_scripts():
+    scripts = tomllib.loads(PYPROJECT.read_text())["project"]["scripts"]
+    assert {name: getattr(launcher, target.split(":")[1]) for name, target in scripts.items()} == launcher.OWN_COMMANDS
+
+
+def test_a_stale_egg_info_on_the_path_does_not_redirect_own_commands(tmp_path, monkeypatch):
+    # What an older editable install leaves in a checkout: metadata naming a module that no longer exists.
+    stale = tmp_path / "nerfblend_ns.egg-info"
+    stale.mkdir()
+    (stale / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: nerfblend_ns\nVersion: 0.0.1\n")
+    (stale / "entry_points.txt").write_text("[console_scripts]\nnerfblend-synthetic = nerfblend_ns.gone.cli:entrypoint\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    workspace = tmp_path / "ws"
+    launcher.run_command(["nerfblend-synthetic", "--output-dir", str(workspace), "--num-frames", "2", "--resolution", "16"])
+    assert (workspace / "transforms.json").is_file()
