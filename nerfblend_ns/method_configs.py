@@ -58,7 +58,7 @@ class RelativeDecayScheduler(ExponentialDecayScheduler):
 
 
 def _optimizers(encoding_lr: float, mlp_lr: float, steps: int) -> dict:
-    """Groups `encoding` (every hash table: the neutral one and the bases), `mlp` and `camera_opt`; the
+    """Groups `encoding` (every hash table: the neutral one and the bases), `mlp`, `camera_opt` and `frame_colour`; the
     official code trains all at 1e-3, this project's tables at 1e-2 (`--optimizers.encoding.optimizer.lr`)."""
 
     def group(lr: float, weight_decay: float) -> dict:
@@ -67,8 +67,12 @@ def _optimizers(encoding_lr: float, mlp_lr: float, steps: int) -> dict:
             "scheduler": RelativeDecaySchedulerConfig(max_steps=steps),
         }
 
-    # Used only with --pipeline.model.camera-optimizer.mode SO3xR3; nerfacto's rate.
-    return {"encoding": group(encoding_lr, 0.0), "mlp": group(mlp_lr, 1e-6), "camera_opt": group(1e-3, 0.0)}
+    # camera_opt: used only with --pipeline.model.camera-optimizer.mode SO3xR3, at nerfacto's rate;
+    # frame_colour: only with --pipeline.model.frame-colour.enabled True.
+    return {
+        "encoding": group(encoding_lr, 0.0), "mlp": group(mlp_lr, 1e-6),
+        "camera_opt": group(1e-3, 0.0), "frame_colour": group(1e-3, 0.0),
+    }
 
 
 def _machine() -> MachineConfig:

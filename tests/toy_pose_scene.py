@@ -1,5 +1,5 @@
 """A fixed, known field inside the model, and cameras of it with a known pose error: the toy scene on
-which pose refinement (while training, and at test time) is checked."""
+which pose refinement (while training, and at test time) and the per-frame colour transforms are checked."""
 
 import numpy as np
 import torch
@@ -10,6 +10,7 @@ from nerfstudio.cameras.rays import RayBundle
 from nerfstudio.data.scene_box import SceneBox
 
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig
+from nerfblend_ns.models.frame_colour import FrameColourConfig
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig
 from nerfblend_ns.models.nerfblend_model import NerfBlendModel, NerfBlendModelConfig
 from nerfblend_ns.rendering.occupancy_grid import OccupancyGridConfig
@@ -46,10 +47,11 @@ class FixedFieldModel(NerfBlendModel):
         return TexturedBall()
 
 
-def fixed_field_model(num_frames: int, camera_mode: str = "SO3xR3") -> FixedFieldModel:
+def fixed_field_model(num_frames: int, camera_mode: str = "SO3xR3", frame_colour: bool = False) -> FixedFieldModel:
     config = NerfBlendModelConfig(
         _target=FixedFieldModel, grid=BlendedHashGridConfig(implementation="torch"), perceptual_loss="off",
         camera_optimizer=CameraOptimizerConfig(mode=camera_mode), losses=LossScheduleConfig(mask_stage_end=0),
+        frame_colour=FrameColourConfig(enabled=frame_colour, identity_weight=0.0),
         basis_l1_weight=0.0, occupancy=OccupancyGridConfig(resolution=8, training_step_size=0.02),
     )
     coefficients = torch.zeros(num_frames, 1)

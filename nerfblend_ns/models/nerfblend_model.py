@@ -1,5 +1,6 @@
 """The NeRFBlendShape model: wires the blended field, the occupancy grid and the renderer; holds the losses."""
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar, Dict, List, Literal, Optional, Tuple, Type
 
@@ -24,6 +25,7 @@ from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, NerfBlend
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics, require_finite
 from nerfblend_ns.models.basis_penalty import basis_table_l1
 from nerfblend_ns.models.coefficient_augmentation import augment_coefficients
+from nerfblend_ns.models.frame_colour import FrameColour, FrameColourConfig
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, staged_losses
 from nerfblend_ns.models.renamed_fields import RENAMED_MODEL_FIELDS, renamed_expression_buffers
 from nerfblend_ns.perceptual import load_lpips_vgg
@@ -56,6 +58,8 @@ class NerfBlendModelConfig(ModelConfig):
     camera_optimizer: CameraOptimizerConfig = field(default_factory=lambda: CameraOptimizerConfig(mode="off"))
     """Per-frame pose corrections learned with the model (nerfstudio's optimiser; SO3xR3 as nerfacto uses);
     they need gradients with respect to sample positions, which only grid.implementation torch gives."""
+    frame_colour: FrameColourConfig = field(default_factory=FrameColourConfig)
+    """Per-frame colour transforms (exposure, white balance) of the training frames; renders use the identity."""
     clamp_coefficients: bool = True
     """Clamp coefficients to the per-dimension range seen in training, as the paper's code does."""
     coefficient_noise: float = 0.0
@@ -89,6 +93,8 @@ class NerfBlendModel(Model):
         self.occupancy_grid = OccupancyGrid(aabb, self.config.occupancy)
         self.renderer = InferenceRenderer(self.config.renderer, self.field, self.occupancy_grid)
         self.camera_optimizer: CameraOptimizer = self._camera_optimizer()
+        # None when off, so that checkpoints of either setting hold only their own weights.
+        self.frame_colour = FrameColour(self.num_train_data) if self.config.frame_colour.enabled else None
         self.step = 0
         perceptual, _ = load_lpips_vgg(required=self.config.perceptual_loss == "required")
         # Kept out of the module tree: frozen weights do not belong in checkpoints or optimisers,
@@ -115,6 +121,8 @@ class NerfBlendModel(Model):
         known = {id(p) for p in encoding}
         groups = {"encoding": encoding, "mlp": [p for p in self.field.parameters() if id(p) not in known]}
         self.camera_optimizer.get_param_groups(param_groups=groups)
+        if self.frame_colour is not None:
+            groups["frame_colour"] = list(self.frame_colour.parameters())
         return groups
 
     def _perceptual_on_device(self):
@@ -164,6 +172,10 @@ class NerfBlendModel(Model):
         tables = self.field.blend(per_table)  # [B, P, F]
         if self.training:
             rendered = self._render_training(origins, directions, tables, table_index)
+            if self.frame_colour is not None and ray_bundle.camera_indices is not None:
+                frames = ray_bundle.camera_indices.reshape(-1)  # [R]
+                coloured = self.frame_colour(rendered.premultiplied, rendered.opacity, frames)
+                rendered = dataclasses.replace(rendered, premultiplied=coloured)
         else:
             rendered = self.renderer.render_batch(origins, directions, per_table, tables, table_index)
         return rendered.outputs()
@@ -222,6 +234,8 @@ class NerfBlendModel(Model):
             losses["basis_l1"] = self.config.basis_l1_weight * basis_table_l1(tables)
         if self.training:
             self.camera_optimizer.get_loss_dict(losses)
+            if self.frame_colour is not None:
+                losses["frame_colour"] = self.config.frame_colour.identity_weight * self.frame_colour.identity_penalty()
         return losses
 
     @torch.no_grad()
