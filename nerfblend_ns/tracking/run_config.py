@@ -51,7 +51,7 @@ class ProcessVideoConfig:
     drop_static_coefficients: bool = False
     """Leave the static coefficients out of the workspace."""
     mask: HeadMaskConfig = field(default_factory=HeadMaskConfig)
-    """The head mask's rule (chin line by default, or head-fixed volumes) and its settings."""
+    """The head mask's rule (head-fixed volumes by default, or the chin line) and its settings."""
     image_format: Literal["jpg", "png"] = "jpg"
     """File format of the workspace frames."""
     jpeg_quality: int = 95

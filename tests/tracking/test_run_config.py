@@ -46,15 +46,17 @@ def test_the_defaults_pass():
     check_options(CONFIG)
 
 
-def test_the_defaults_track_as_before_the_opt_in_rules():
-    """Chin-line mask and smoothed MediaPipe poses by default; cached frames of that rule keep their settings' keys."""
-    assert CONFIG.mask.rule == "chin-line" and not CONFIG.pose_fit.enabled
-    settings = cache_settings(CONFIG)
+def test_the_default_is_the_head_volume_mask_and_the_chin_line_cache_keeps_its_keys():
+    """Head-volume mask and smoothed MediaPipe poses by default; cached frames of the chin-line rule keep the
+    settings' keys they had before the rules were selectable, so such caches still resume under that rule."""
+    assert CONFIG.mask.rule == "head-volume" and not CONFIG.pose_fit.enabled
+    chin_line = replace(CONFIG, mask=HeadMaskConfig(rule="chin-line"))
+    settings = cache_settings(chin_line)
     assert list(settings) == [
         "resolution", "crop_scale", "crop_samples", "neck_length", "neck_half_width", "image_format", "jpeg_quality",
         "models",
     ]  # fmt: skip
     assert (settings["neck_length"], settings["neck_half_width"]) == (0.25, 0.4)
-    assert cache_settings(replace(CONFIG, mask=HeadMaskConfig(neck_length=0.3)))["neck_length"] == 0.3
-    volume = cache_settings(replace(CONFIG, mask=HeadMaskConfig(rule="head-volume")))
+    assert cache_settings(replace(chin_line, mask=HeadMaskConfig(rule="chin-line", neck_length=0.3)))["neck_length"] == 0.3
+    volume = cache_settings(CONFIG)
     assert "neck_length" not in volume and volume["mask"]["head_cut_y"] == MaskVolumeConfig().head_cut_y

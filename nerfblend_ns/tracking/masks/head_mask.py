@@ -3,19 +3,19 @@
 The selfie segmenter separates the person from the background but keeps neck, shoulders and clothing,
 which move on their own. A rule bounds what of the person the mask keeps:
 
-- chin-line (the default): image space. Above the line through the chin across the face's axis
+- chin-line: image space. Above the line through the chin across the face's axis
   everything of the person is kept; below it only a band around the face's vertical axis, as wide as a
   neck, ending a short way below the chin. This removes shoulders and clothing even when the chin is
   near the bottom of the frame.
-- head-volume: volumes fixed in the head's frame (mask_volume) and the face oval of the landmarks: the
+- head-volume (the default): volumes fixed in the head's frame (mask_volume) and the face oval of the landmarks: the
   person's pixels that see the head volume (above a head-fixed plane under the ears) or lie inside the
   face oval (the jaw line below the ears), plus, as an option, those that see the neck cylinder. Since
   the bounds move with the head, a pixel's being in the mask depends on the head's pose and expression,
   not on image-space lines. Holes inside the head (eyes, an open mouth the segmenter missed) are filled.
 
 Under both rules the connected part that holds the nose is the head (a raised hand or a second person
-stays out). The head-volume rule is opt-in: on the fidelity benchmark its workspaces scored lower
-(docs/tracking.md).
+stays out). The head-volume rule is the default since on the fidelity benchmark its workspace of the
+long address video scored higher than the chin-line's with the same poses (docs/tracking.md).
 """
 
 from dataclasses import dataclass, field
@@ -51,9 +51,9 @@ JAW_MARGIN = 0.03
 class HeadMaskConfig:
     """Which rule bounds the head mask, and the rules' settings."""
 
-    rule: MaskRule = "chin-line"
-    """chin-line: the person above the chin plus a neck band below it, in the image; head-volume: the person
-    inside head-fixed volumes and the face oval (docs/tracking.md)."""
+    rule: MaskRule = "head-volume"
+    """head-volume: the person inside head-fixed volumes and the face oval; chin-line: the person above the
+    chin plus a neck band below it, in the image (the rule before head-volume; docs/tracking.md)."""
     neck_length: float = 0.25
     """chin-line: how far below the chin the neck is kept, in face lengths."""
     neck_half_width: float = 0.4

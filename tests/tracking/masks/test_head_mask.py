@@ -208,15 +208,15 @@ def test_chin_line_with_no_person_gives_an_empty_mask():
     assert not chin_line_mask(np.zeros((SIZE, SIZE), np.float32), _flat_landmarks(), 0.25, 0.4).any()
 
 
-def test_the_default_rule_is_the_chin_line_and_the_head_volume_rule_is_chosen_by_name():
+def test_the_default_rule_is_the_head_volume_and_the_chin_line_rule_is_chosen_by_name():
     camera, render, torso, person = _frame(0.0, 25.0)
     landmarks = _landmarks(camera, NEUTRAL)  # forehead, chin and cheeks are points of the face oval
     chin_line = chin_line_mask(person, landmarks, neck_length=0.25, neck_half_width=0.4)
     volume = head_volume_mask(person, landmarks, camera.camera_to_world, camera)
-    assert HeadMaskConfig().rule == "chin-line"
-    assert np.array_equal(head_mask(person, landmarks, camera.camera_to_world, camera), chin_line)
-    chosen = head_mask(person, landmarks, camera.camera_to_world, camera, HeadMaskConfig(rule="head-volume"))
-    assert np.array_equal(chosen, volume)
+    assert HeadMaskConfig().rule == "head-volume"
+    assert np.array_equal(head_mask(person, landmarks, camera.camera_to_world, camera), volume)
+    chosen = head_mask(person, landmarks, camera.camera_to_world, camera, HeadMaskConfig(rule="chin-line"))
+    assert np.array_equal(chosen, chin_line)
     assert (chin_line != volume).sum() > 100  # the two rules differ on this frame: the comparison above means something
 
 
