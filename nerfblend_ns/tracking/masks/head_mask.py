@@ -52,8 +52,8 @@ class HeadMaskConfig:
     """Which rule bounds the head mask, and the rules' settings."""
 
     rule: MaskRule = "head-volume"
-    """head-volume: the person inside head-fixed volumes and the face oval; chin-line: the person above the
-    chin plus a neck band below it, in the image (the rule before head-volume; docs/tracking.md)."""
+    """head-volume: the person inside head-fixed volumes and the face oval (docs/tracking.md).
+    chin-line, the earlier rule: the person above the chin plus a neck band below it, in the image."""
     neck_length: float = 0.25
     """chin-line: how far below the chin the neck is kept, in face lengths."""
     neck_half_width: float = 0.4
