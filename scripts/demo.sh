@@ -6,7 +6,7 @@
 #   bash scripts/demo.sh               # after scripts/install.sh; STEPS=1000 by default
 #
 # 1000 steps: at 300 and 600 the head is still a blob (test PSNR 15.5 and 17.3 dB); at 1000 it has
-# hair, brows and a mouth (about 20 dB), in about 6 minutes on a 2-core CPU (docs/quality.md).
+# hair, brows and a mouth (about 20 dB); the whole demo takes about 7 minutes on a 2-core CPU (docs/quality.md).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -57,14 +57,17 @@ def run_command(argv: List[str]) -> None:
     if not argv:
         raise SystemExit("usage: python -m nerfblend_ns.commands.launcher COMMAND [ARGS ...]")
     name, *arguments = argv
-    found = None if name in OWN_COMMANDS else entry_points(group="console_scripts", name=name)
-    if found is not None and not found:
+    if name in OWN_COMMANDS:
+        sys.argv = [name, *arguments]
+        OWN_COMMANDS[name]()  # silences the known warnings itself (_start)
+        return
+    found = entry_points(group="console_scripts", name=name)
+    if not found:
         raise SystemExit(f"{name}: no such command in this environment")
     silence_known_warnings()
     sys.argv = [name, *arguments]
     # Loading an entry point imports its module, which must come after the filters.
-    start = OWN_COMMANDS[name] if found is None else next(iter(found)).load()
-    start()
+    next(iter(found)).load()()
 
 
 if __name__ == "__main__":
