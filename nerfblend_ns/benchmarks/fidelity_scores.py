@@ -3,10 +3,11 @@
 Each frame is rendered with the model's inference path (`get_outputs_for_camera`). `full` is the
 evaluation protocol (docs/evaluation.md, nerfblend_ns.metrics.head_metrics); `face` compares the
 prediction with the captured image inside the frame's face region (nerfblend_ns.metrics.face_region),
-which no head mask shapes.
+which no head mask shapes; `silhouette` says how much of the full-frame error lies on the head's outline
+(nerfblend_ns.metrics.silhouette_band).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -18,6 +19,7 @@ from nerfblend_ns.benchmarks.held_out_pose_fit import HeldOutPoseFitConfig, fit_
 from nerfblend_ns.data.head_dataset import HeadDataset
 from nerfblend_ns.metrics.face_region import ellipse_region, polygon_region, region_metrics
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics
+from nerfblend_ns.metrics.silhouette_band import silhouette_error
 
 Lpips = Optional[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]
 
@@ -60,6 +62,8 @@ class FrameScore:
     full: Dict[str, float]
     face: Optional[Dict[str, float]]
     """None where the frame has no face region."""
+    silhouette: Dict[str, float] = field(default_factory=dict)
+    """Share of the full-frame squared error on the head's outline, and the outline band's share of the pixels."""
 
 
 @torch.no_grad()
@@ -82,10 +86,11 @@ def score_frames(
             prediction = outputs["rgb"].clamp(0.0, 1.0)  # [H, W, 3]
             image = batch["image"][..., :3].float().to(prediction.device)  # [H, W, 3]
             head_mask = batch["head_mask"].float().to(prediction.device)  # [H, W, 1]
-            full = image_metrics(prediction, ground_truth_on_white(image, head_mask), lpips)
+            ground_truth = ground_truth_on_white(image, head_mask)
+            full = image_metrics(prediction, ground_truth, lpips)
             region = face_region(dataset, index, *image.shape[:2])
             face = None if region is None else region_metrics(prediction, image, torch.from_numpy(region), lpips)
-            scores.append(FrameScore(int(index), full, face))
+            scores.append(FrameScore(int(index), full, face, silhouette_error(prediction, ground_truth, head_mask)))
     finally:
         model.train(was_training)
     return scores
@@ -102,14 +107,16 @@ def psnr_spread(psnrs: Sequence[float]) -> Dict[str, float]:
 
 
 def summarize(scores: List[FrameScore], per_frame: bool) -> Dict[str, Any]:
-    """Means of the frames' `full` and `face` scores (face: over the frames that have a region), the PSNR
-    spread of both, and with `per_frame` each frame's full and face PSNR (None where it has no region)."""
+    """Means of the frames' `full`, `face` (over the frames that have a region) and `silhouette` scores, the
+    PSNR spread of full and face, and with `per_frame` each frame's full and face PSNR (None where it has no
+    region)."""
     faces = [score.face for score in scores if score.face is not None]
     summary: Dict[str, Any] = {
         "frames": len(scores),
         "face_frames": len(faces),
         "full": {**_mean([score.full for score in scores]), **psnr_spread([score.full["psnr"] for score in scores])},
         "face": {**_mean(faces), **psnr_spread([face["psnr"] for face in faces])} if faces else {},
+        "silhouette": _mean([score.silhouette for score in scores if score.silhouette]),
     }
     if per_frame:
         summary["frame_indices"] = [score.index for score in scores]

@@ -23,6 +23,7 @@ _COLUMNS: List[Tuple[str, str, str]] = [
     ("train face", "train.face.psnr", "{:.2f}"),
     ("gap", "gap.full.psnr", "{:+.2f}"),
     ("face gap", "gap.face.psnr", "{:+.2f}"),
+    ("outline err", "test.silhouette.error_share", "{:.0%}"),
     ("fps", "render_fps", "{:.1f}"),
 ]
 """Header, flat score name and format of each column of the run table."""

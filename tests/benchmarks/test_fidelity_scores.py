@@ -46,6 +46,15 @@ def test_summary_lists_every_frame_and_averages_faces_over_frames_that_have_one(
     assert summarize([_frame(0, 20.0)], per_frame=False)["face"] == {}
 
 
+def test_summary_averages_the_outline_share_of_the_error():
+    scores = [_frame(0, 20.0), _frame(1, 22.0)]
+    scores[0].silhouette = {"error_share": 0.8, "band_fraction": 0.03}
+    scores[1].silhouette = {"error_share": 0.6, "band_fraction": 0.05}
+    silhouette = summarize(scores, per_frame=False)["silhouette"]
+    assert silhouette == {"error_share": pytest.approx(0.7), "band_fraction": pytest.approx(0.04)}
+    assert summarize([_frame(0, 20.0)], per_frame=False)["silhouette"] == {}
+
+
 def test_gap_is_test_minus_training_for_scores_both_have():
     test = summarize([_frame(0, 20.0, 14.0)], per_frame=False)
     train = summarize([_frame(0, 26.0, 19.0), _frame(1, 28.0, 21.0)], per_frame=False)

@@ -11,7 +11,7 @@ def _checkpoint(minutes: float, psnr: float, face_psnr: float, fps: float = 90.0
         "steps_per_s": 35.0,
         "render_fps": fps,
         "test": {"frames": 40, "full": {"psnr": psnr, "ssim": 0.9, "median": psnr + 0.5}, "face": {"psnr": face_psnr},
-                 "per_frame_psnr": [psnr] * 40},
+                 "silhouette": {"error_share": 0.72, "band_fraction": 0.03}, "per_frame_psnr": [psnr] * 40},
         "train": {"full": {"psnr": psnr + 3.0}, "face": {"psnr": face_psnr + 4.0}},
         "gap": {"full": {"psnr": -3.0}, "face": {"psnr": -4.0}},
     }
@@ -26,6 +26,7 @@ def test_flat_scores_name_every_score_and_leave_out_lists_and_counts():
     assert scores["test.full.psnr"] == 20.0 and scores["test.face.psnr"] == 18.0
     assert scores["gap.face.psnr"] == -4.0 and scores["train.full.psnr"] == 23.0
     assert scores["steps_per_s"] == 35.0 and scores["render_fps"] == 90.0
+    assert scores["test.silhouette.error_share"] == 0.72
     assert not any("per_frame" in name or name.endswith("frames") for name in scores)
 
 
@@ -59,3 +60,4 @@ def test_run_table_has_a_row_per_workspace_and_checkpoint():
     assert len(lines) == 4 and "face PSNR" in lines[0]
     cells = lines[3].split()
     assert cells[:3] == ["talking", "2", "4000"] and "21.25" in cells and "-3.00" in cells and cells[-1] == "90.0"
+    assert "outline err" in lines[0] and cells[-2] == "72%"
