@@ -73,9 +73,11 @@ def visual_hull(
     silhouettes: Bool[Tensor, "n hs ws"],
     min_views: int,
     background_fraction: float,
+    keep_unseen: bool = True,
 ) -> Bool[Tensor, "*cells"]:
     """Which points may hold density: False where at least `min_views` views see the point and a fraction
-    ≥ `background_fraction` of them see background there. Views are undistorted pinhole cameras,
+    ≥ `background_fraction` of them see background there, and with `keep_unseen` off also where fewer
+    views see it (the shape the masks agree on, rather than the space they leave open). Views are undistorted pinhole cameras,
     (fx, fy, cx, cy) in pixels of images of (height, width) `image_sizes`, with OpenGL camera-to-world
     matrices (looking down -z, y up); `silhouettes` are their head masks at any resolution."""
     if not 0.0 < background_fraction <= 1.0:
@@ -109,8 +111,10 @@ def visual_hull(
         head = flat_silhouettes[(view_index * height + row) * width + column]  # [V, C]
         seen += inside.sum(0, dtype=torch.int32)
         background += (inside & ~head).sum(0, dtype=torch.int32)
-    carved = (seen >= min_views) & (background.float() >= background_fraction * seen.float())
-    return ~carved.reshape(centres.shape[:-1])
+    judged = seen >= min_views
+    carved = judged & (background.float() >= background_fraction * seen.float())
+    kept = ~carved if keep_unseen else judged & ~carved
+    return kept.reshape(centres.shape[:-1])
 
 
 def training_hull(

@@ -45,6 +45,7 @@ def test_tiny_run_writes_every_score_a_picture_and_compares_with_itself(tmp_path
         assert test["full"]["min"] == min(test["per_frame_psnr"])
         assert all(math.isfinite(value) for part in (test, train) for region in ("full", "face") for value in part[region].values())
         assert checkpoint["gap"]["face"]["psnr"] == pytest.approx(test["face"]["psnr"] - train["face"]["psnr"])
+        assert 0.0 <= test["silhouette"]["error_share"] <= 1.0 and 0.0 < test["silhouette"]["band_fraction"] < 1.0
         fitted = checkpoint["test_fitted_poses"]  # scored apart from the tracked poses' "test"
         assert fitted["frames"] == 2 and len(fitted["per_frame_psnr"]) == 2 and math.isfinite(fitted["full"]["psnr"])
         assert checkpoint["steps_per_s"] > 0 and checkpoint["render_fps"] > 0 and checkpoint["render"]["size"] == 24
