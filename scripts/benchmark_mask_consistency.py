@@ -36,7 +36,10 @@ def main() -> None:
             sequence = read_sequence(workspace)
         except WorkspaceError as error:
             raise SystemExit(f"benchmark_mask_consistency: {error}") from None
-        scores = mask_consistency(sequence, config, list(range(0, len(sequence.frames), args.every_nth)))
+        try:
+            scores = mask_consistency(sequence, config, list(range(0, len(sequence.frames), args.every_nth)))
+        except (WorkspaceError, ValueError) as error:
+            raise SystemExit(f"benchmark_mask_consistency: {error}") from None
         results[str(workspace)] = scores
         print(
             f"{workspace.name}: {scores['frames']} frames, cells of {scores['cell_px']:.1f} px; outline offset from the "

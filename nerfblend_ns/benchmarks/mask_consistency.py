@@ -81,7 +81,8 @@ def mask_consistency(sequence: TrackedSequence, config: MaskConsistencyConfig, f
     """Offsets of the frames' mask outlines from the consensus hull's: mean absolute offset over the upper
     head and over the whole outline (pixels, averaged over frames), the 10th and 90th percentile over frames
     of the upper-head one, the mean signed upper-head offset (positive: masks reach outside the consensus),
-    and the areas only the consensus or only the mask covers (fractions of the mask's area)."""
+    and the areas only the consensus or only the mask covers (fractions of the mask's area), averaged over
+    frames, with the cells' mean size in pixels. Upper-head scores are NaN where no frame has a face box."""
     chosen = list(range(len(sequence.frames))) if frames is None else list(frames)
     picked = [sequence.frames[i] for i in chosen]
     masks = np.stack([read_head_mask(f.mask_path, sequence.mask_encoding, sequence.background_path) for f in picked])
@@ -96,16 +97,23 @@ def mask_consistency(sequence: TrackedSequence, config: MaskConsistencyConfig, f
         config.min_views, config.background_fraction, keep_unseen=False,
     )
     points = centres[keep]  # [C, 3]
-    upper, whole, signed, hull_only, mask_only = [], [], [], [], []
+    if points.shape[0] == 0:
+        raise ValueError(
+            f"{sequence.source}: the masks of the {len(picked)} frames agree on no cell seen by {config.min_views} views "
+            "or more: too few frames, or masks and cameras that do not match"
+        )
+    upper, whole, signed, hull_only, mask_only, cell_sizes = [], [], [], [], [], []
     for frame, mask, pose in zip(picked, masks, poses):
         distance = float(np.linalg.norm(pose[:3, 3]))
         cell_px = frame.intrinsics.fx * 2.0 * radius / config.resolution / max(distance, 1e-9)
+        cell_sizes.append(cell_px)
         silhouette = hull_silhouette(
             points, (frame.intrinsics.fx, frame.intrinsics.fy, frame.intrinsics.cx, frame.intrinsics.cy), pose,
             frame.intrinsics.height, frame.intrinsics.width, cell_px,
         )
         rows, offsets = outline_offsets(mask, silhouette)
-        top = frame.face_rect[1] + config.upper_head * (frame.face_rect[3] - frame.face_rect[1]) if frame.face_rect else np.inf
+        # Without a face box no outline pixel is called upper head.
+        top = frame.face_rect[1] + config.upper_head * (frame.face_rect[3] - frame.face_rect[1]) if frame.face_rect else -np.inf
         above = rows < top
         whole.append(np.abs(offsets).mean())
         if above.any():
@@ -123,5 +131,5 @@ def mask_consistency(sequence: TrackedSequence, config: MaskConsistencyConfig, f
         "outline_mean_abs_px": float(np.mean(whole)),
         "consensus_only_area": float(np.mean(hull_only)),
         "mask_only_area": float(np.mean(mask_only)),
-        "cell_px": float(cell_px),
+        "cell_px": float(np.mean(cell_sizes)),
     }

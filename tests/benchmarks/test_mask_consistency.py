@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from nerfblend_ns.benchmarks.mask_consistency import MaskConsistencyConfig, mask_consistency, outline_offsets
+from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 from nerfblend_ns.dataparsers.tracked_sequence import SequenceFrame, TrackedSequence
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 
@@ -78,3 +79,12 @@ def test_masks_of_one_rigid_shape_agree_with_their_consensus_and_moving_outlines
         # large ones reach 6 px outside it.
         assert scores["upper_mean_abs_px"] > 1.5 and scores["outline_mean_abs_px"] > 1.5, scores
         assert scores["upper_mean_signed_px"] > 1.5 and scores["mask_only_area"] > 0.05, scores
+
+
+def test_too_few_frames_or_an_empty_mask_are_errors_naming_the_data(tmp_path):
+    sequence = _sequence(tmp_path, 0)
+    with pytest.raises(ValueError, match="transforms.json: the masks of the 4 frames agree on no cell"):
+        mask_consistency(sequence, MaskConsistencyConfig(resolution=32), frames=[0, 1, 2, 3])
+    cv2.imwrite(str(sequence.frames[5].mask_path), np.zeros((SIZE, SIZE), np.uint8))
+    with pytest.raises(WorkspaceError, match="mask_05.png.*empty"):
+        mask_consistency(sequence, MaskConsistencyConfig(resolution=32))
