@@ -24,7 +24,7 @@ from jaxtyping import Bool, Float
 
 from nerfblend_ns.dataparsers.frame_files import read_head_mask
 from nerfblend_ns.dataparsers.tracked_sequence import TrackedSequence
-from nerfblend_ns.rendering.visual_hull import cell_centres, visual_hull
+from nerfblend_ns.rendering.visual_hull import cell_centres, project_to_pixels, visual_hull
 
 
 @dataclass
@@ -43,18 +43,14 @@ class MaskConsistencyConfig:
 
 
 def hull_silhouette(
-    points: Float[torch.Tensor, "c 3"], intrinsics: Tuple[float, float, float, float], camera_to_world: Float[np.ndarray, "4 4"],
+    points: Float[torch.Tensor, "c 3"], intrinsics: Float[torch.Tensor, "4"], camera_to_world: Float[torch.Tensor, "3 4"],
     height: int, width: int, cell_px: float,
 ) -> Bool[np.ndarray, "h w"]:
-    """The pixels the cells' centres fall on (OpenGL camera, looking down -z), closed over a cell's
-    footprint (`cell_px` pixels) so that neighbouring cells leave no gaps."""
-    fx, fy, cx, cy = intrinsics
-    pose = torch.as_tensor(camera_to_world, dtype=torch.float32)
-    local = (points - pose[:3, 3]) @ pose[:3, :3]  # [C, 3] camera coordinates
-    depth = (-local[:, 2]).clamp(min=1e-9)
-    u = (cx + fx * local[:, 0] / depth).floor().long()  # pixel i covers [i, i + 1), as in visual_hull
-    v = (cy - fy * local[:, 1] / depth).floor().long()
-    inside = (local[:, 2] < 0) & (u >= 0) & (u < width) & (v >= 0) & (v < height)
+    """The pixels the cells' centres fall on, closed over a cell's footprint (`cell_px` pixels) so that
+    neighbouring cells leave no gaps."""
+    x, y, depth = (coordinate[0] for coordinate in project_to_pixels(points, intrinsics[None], camera_to_world[None]))
+    u, v = x.floor().long(), y.floor().long()
+    inside = (depth > 0) & (u >= 0) & (u < width) & (v >= 0) & (v < height)
     silhouette = np.zeros((height, width), np.uint8)
     silhouette[v[inside].numpy(), u[inside].numpy()] = 1
     radius = max(1, int(np.ceil(cell_px / 2)))
@@ -88,12 +84,12 @@ def mask_consistency(sequence: TrackedSequence, config: MaskConsistencyConfig, f
     masks = np.stack([read_head_mask(f.mask_path, sequence.mask_encoding, sequence.background_path) for f in picked])
     intrinsics = torch.tensor([[f.intrinsics.fx, f.intrinsics.fy, f.intrinsics.cx, f.intrinsics.cy] for f in picked])
     sizes = torch.tensor([[f.intrinsics.height, f.intrinsics.width] for f in picked], dtype=torch.float32)
-    poses = np.stack([f.camera_to_world for f in picked]).astype(np.float32)  # [N, 4, 4]
+    poses = torch.from_numpy(np.stack([f.camera_to_world[:3] for f in picked]).astype(np.float32))  # [N, 3, 4]
     radius = float(sequence.head_radius)
     aabb = torch.tensor([-radius] * 3 + [radius] * 3)
     centres = cell_centres(aabb, config.resolution)
     keep = visual_hull(
-        centres, intrinsics, sizes, torch.from_numpy(poses[:, :3, :]), torch.from_numpy(masks),
+        centres, intrinsics, sizes, poses, torch.from_numpy(masks),
         config.min_views, config.background_fraction, keep_unseen=False,
     )
     points = centres[keep]  # [C, 3]
@@ -103,14 +99,11 @@ def mask_consistency(sequence: TrackedSequence, config: MaskConsistencyConfig, f
             "or more: too few frames, or masks and cameras that do not match"
         )
     upper, whole, signed, hull_only, mask_only, cell_sizes = [], [], [], [], [], []
-    for frame, mask, pose in zip(picked, masks, poses):
-        distance = float(np.linalg.norm(pose[:3, 3]))
+    for frame, mask, view_intrinsics, pose in zip(picked, masks, intrinsics, poses):
+        distance = float(pose[:, 3].norm())
         cell_px = frame.intrinsics.fx * 2.0 * radius / config.resolution / max(distance, 1e-9)
         cell_sizes.append(cell_px)
-        silhouette = hull_silhouette(
-            points, (frame.intrinsics.fx, frame.intrinsics.fy, frame.intrinsics.cx, frame.intrinsics.cy), pose,
-            frame.intrinsics.height, frame.intrinsics.width, cell_px,
-        )
+        silhouette = hull_silhouette(points, view_intrinsics, pose, frame.intrinsics.height, frame.intrinsics.width, cell_px)
         rows, offsets = outline_offsets(mask, silhouette)
         # Without a face box no outline pixel is called upper head.
         top = frame.face_rect[1] + config.upper_head * (frame.face_rect[3] - frame.face_rect[1]) if frame.face_rect else -np.inf

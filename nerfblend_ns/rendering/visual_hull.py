@@ -13,6 +13,7 @@ fewer views (behind the head, outside the frames) is kept.
 
 import math
 from dataclasses import dataclass
+from typing import Tuple
 
 import torch
 from jaxtyping import Bool, Float
@@ -65,6 +66,23 @@ def cell_centres(aabb: Float[Tensor, "6"], resolution: int) -> Float[Tensor, "r 
     return aabb[:3] + grid * (aabb[3:] - aabb[:3]) / resolution
 
 
+def project_to_pixels(
+    points: Float[Tensor, "c 3"], intrinsics: Float[Tensor, "v 4"], camera_to_world: Float[Tensor, "v 3 4"]
+) -> Tuple[Float[Tensor, "v c"], Float[Tensor, "v c"], Float[Tensor, "v c"]]:
+    """(x, y, depth) of every point in every view: image coordinates in pixels (x right, y down; pixel i
+    covers [i, i + 1)) of undistorted pinhole cameras (fx, fy, cx, cy) with OpenGL camera-to-world
+    matrices (looking down -z, y up), and the depth in front of the camera (≤ 0 behind it)."""
+    rotation, origin = camera_to_world[:, :, :3].float(), camera_to_world[:, :, 3].float()
+    # Camera coordinates: rows of R^T applied to (p - origin), for every view and point.
+    local = torch.einsum("vji,vcj->vci", rotation, points[None].float() - origin[:, None])  # [V, C, 3]
+    depth = -local[..., 2]
+    fx, fy, cx, cy = intrinsics.float().unbind(-1)  # [V] each
+    safe_depth = depth.clamp(min=1e-9)
+    x = cx[:, None] + fx[:, None] * local[..., 0] / safe_depth
+    y = cy[:, None] - fy[:, None] * local[..., 1] / safe_depth
+    return x, y, depth
+
+
 def visual_hull(
     centres: Float[Tensor, "*cells 3"],
     intrinsics: Float[Tensor, "n 4"],
@@ -95,19 +113,12 @@ def visual_hull(
     views_per_chunk = max(1, CHUNK_ELEMENTS // max(1, points.shape[0]))
     for start in range(0, num_views, views_per_chunk):
         views = slice(start, start + views_per_chunk)
-        rotation, origin = camera_to_world[views, :, :3].float(), camera_to_world[views, :, 3].float()
-        # Camera coordinates: rows of R^T applied to (p - origin), for every view and point.
-        local = torch.einsum("vji,vcj->vci", rotation, points[None] - origin[:, None])  # [V, C, 3]
-        depth = -local[..., 2]
-        fx, fy, cx, cy = intrinsics[views].float().unbind(-1)  # [V] each
-        safe_depth = depth.clamp(min=1e-9)
-        u = cx[:, None] + fx[:, None] * local[..., 0] / safe_depth  # [V, C] image x, pixels
-        v = cy[:, None] - fy[:, None] * local[..., 1] / safe_depth  # [V, C] image y, pointing down
+        u, v, depth = project_to_pixels(points, intrinsics[views], camera_to_world[views])  # [V, C] each
         size = image_sizes[views].float()  # [V, 2] (height, width)
         inside = (depth > 0) & (u >= 0) & (u < size[:, 1:2]) & (v >= 0) & (v < size[:, 0:1])
         column = (u * (width / size[:, 1:2])).long().clamp(0, width - 1)
         row = (v * (height / size[:, 0:1])).long().clamp(0, height - 1)
-        view_index = torch.arange(start, start + local.shape[0], device=points.device)[:, None]
+        view_index = torch.arange(start, start + u.shape[0], device=points.device)[:, None]
         head = flat_silhouettes[(view_index * height + row) * width + column]  # [V, C]
         seen += inside.sum(0, dtype=torch.int32)
         background += (inside & ~head).sum(0, dtype=torch.int32)
