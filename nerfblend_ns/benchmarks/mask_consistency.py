@@ -24,7 +24,7 @@ from jaxtyping import Bool, Float
 
 from nerfblend_ns.dataparsers.frame_files import read_head_mask
 from nerfblend_ns.dataparsers.tracked_sequence import TrackedSequence
-from nerfblend_ns.rendering.visual_hull import cell_centres, project_to_pixels, visual_hull
+from nerfblend_ns.mask_hull import cell_centres, consensus_cells, hull_silhouette, shell_cells
 
 
 @dataclass
@@ -40,22 +40,6 @@ class MaskConsistencyConfig:
     """Cells seen by fewer views are left out of the consensus: the masks say too little about them."""
     upper_head: float = 0.45
     """The upper head: outline pixels above this fraction of the face box's height, from its top."""
-
-
-def hull_silhouette(
-    points: Float[torch.Tensor, "c 3"], intrinsics: Float[torch.Tensor, "4"], camera_to_world: Float[torch.Tensor, "3 4"],
-    height: int, width: int, cell_px: float,
-) -> Bool[np.ndarray, "h w"]:
-    """The pixels the cells' centres fall on, closed over a cell's footprint (`cell_px` pixels) so that
-    neighbouring cells leave no gaps."""
-    x, y, depth = (coordinate[0] for coordinate in project_to_pixels(points, intrinsics[None], camera_to_world[None]))
-    u, v = x.floor().long(), y.floor().long()
-    inside = (depth > 0) & (u >= 0) & (u < width) & (v >= 0) & (v < height)
-    silhouette = np.zeros((height, width), np.uint8)
-    silhouette[v[inside].numpy(), u[inside].numpy()] = 1
-    radius = max(1, int(np.ceil(cell_px / 2)))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    return cv2.morphologyEx(silhouette, cv2.MORPH_CLOSE, kernel) > 0
 
 
 def outline_offsets(mask: Bool[np.ndarray, "h w"], silhouette: Bool[np.ndarray, "h w"]) -> Tuple[np.ndarray, np.ndarray]:
@@ -87,12 +71,10 @@ def mask_consistency(sequence: TrackedSequence, config: MaskConsistencyConfig, f
     poses = torch.from_numpy(np.stack([f.camera_to_world[:3] for f in picked]).astype(np.float32))  # [N, 3, 4]
     radius = float(sequence.head_radius)
     aabb = torch.tensor([-radius] * 3 + [radius] * 3)
-    centres = cell_centres(aabb, config.resolution)
-    keep = visual_hull(
-        centres, intrinsics, sizes, poses, torch.from_numpy(masks),
-        config.min_views, config.background_fraction, keep_unseen=False,
+    keep = consensus_cells(
+        aabb, config.resolution, intrinsics, sizes, poses, torch.from_numpy(masks), config.min_views, config.background_fraction
     )
-    points = centres[keep]  # [C, 3]
+    points = cell_centres(aabb, config.resolution)[shell_cells(keep)]  # [C, 3]
     if points.shape[0] == 0:
         raise ValueError(
             f"{sequence.source}: the masks of the {len(picked)} frames agree on no cell seen by {config.min_views} views "
@@ -103,7 +85,9 @@ def mask_consistency(sequence: TrackedSequence, config: MaskConsistencyConfig, f
         distance = float(pose[:, 3].norm())
         cell_px = frame.intrinsics.fx * 2.0 * radius / config.resolution / max(distance, 1e-9)
         cell_sizes.append(cell_px)
-        silhouette = hull_silhouette(points, view_intrinsics, pose, frame.intrinsics.height, frame.intrinsics.width, cell_px)
+        silhouette = hull_silhouette(
+            points, view_intrinsics, pose, frame.intrinsics.height, frame.intrinsics.width, 2.0 * radius / config.resolution
+        )
         rows, offsets = outline_offsets(mask, silhouette)
         # Without a face box no outline pixel is called upper head.
         top = frame.face_rect[1] + config.upper_head * (frame.face_rect[3] - frame.face_rect[1]) if frame.face_rect else -np.inf

@@ -37,6 +37,16 @@ def mask_file_name(index: int) -> str:
     return f"masks/{index:06d}.png"
 
 
+def consensus_mask_file_name(index: int) -> str:
+    """The frame's mask with the clip's consensus outline; the frame's own mask stays in mask_file_name."""
+    return f"consensus_masks/{index:06d}.png"
+
+
+def write_mask(path: Path, mask: np.ndarray) -> None:
+    """A head mask [H, W] bool as a grey PNG (255: head)."""
+    _write(path, mask.astype(np.uint8) * 255, [])
+
+
 def _write(path: Path, pixels: np.ndarray, params: List[int]) -> None:
     if not cv2.imwrite(str(path), pixels, params):
         raise OSError(f"could not write {path}")
@@ -82,7 +92,7 @@ class FrameTracker:
         image_file, mask_file = image_file_name(index, settings.image_format), mask_file_name(index)
         quality = [cv2.IMWRITE_JPEG_QUALITY, settings.jpeg_quality] if settings.image_format == "jpg" else []
         _write(self._output_dir / image_file, bgr, quality)
-        _write(self._output_dir / mask_file, mask.astype(np.uint8) * 255, [])
+        write_mask(self._output_dir / mask_file, mask)
         return FrameTrackingResult(
             index=index,
             landmarks=face.landmarks,

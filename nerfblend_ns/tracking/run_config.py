@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Dict, Literal, Optional
 
 from nerfblend_ns.tracking.errors import TrackingError
+from nerfblend_ns.tracking.masks.consensus_outline import ConsensusOutlineConfig
 from nerfblend_ns.tracking.masks.head_mask import HEAD_VOLUME_VERSION, HeadMaskConfig
 from nerfblend_ns.tracking.mediapipe_tasks.model_files import DEFAULT_CACHE_DIR, FACE_LANDMARKER, SELFIE_SEGMENTER
 from nerfblend_ns.tracking.poses.pose_fit import PoseFitConfig
@@ -52,6 +53,8 @@ class ProcessVideoConfig:
     """Leave the static coefficients out of the workspace."""
     mask: HeadMaskConfig = field(default_factory=HeadMaskConfig)
     """The head mask's rule (head-fixed volumes by default, or the chin line) and its settings."""
+    consensus_outline: ConsensusOutlineConfig = field(default_factory=ConsensusOutlineConfig)
+    """Above the ears, masks of one head-fixed shape that the clip's masks vote for (docs/tracking.md); off by default."""
     image_format: Literal["jpg", "png"] = "jpg"
     """File format of the workspace frames."""
     jpeg_quality: int = 95
@@ -78,6 +81,7 @@ def check_options(config: ProcessVideoConfig) -> None:
         "--smoothing.min-cutoff-hz": config.smoothing.min_cutoff_hz, "--smoothing.beta": config.smoothing.beta,
         "--smoothing.pose-window-s": config.smoothing.pose_window_s,
         "--smoothing.expression-window-s": config.smoothing.expression_window_s,
+        "--consensus-outline.background-fraction": config.consensus_outline.background_fraction,
     }
     for flag, value in numbers.items():
         if value is not None and not math.isfinite(value):
@@ -93,6 +97,19 @@ def check_options(config: ProcessVideoConfig) -> None:
             f"--mouth-residual-coefficients must be ≥ 0, got {config.mouth_residual_coefficients}",
         ),
         (config.crop_samples >= 1, f"--crop-samples must be ≥ 1, got {config.crop_samples}"),
+        (
+            0.0 < config.consensus_outline.background_fraction <= 1.0,
+            f"--consensus-outline.background-fraction must lie in (0, 1], got {config.consensus_outline.background_fraction}",
+        ),
+        (
+            config.consensus_outline.resolution >= 8 and config.consensus_outline.resolution % 2 == 0,
+            f"--consensus-outline.resolution must be even and at least 8, got {config.consensus_outline.resolution}",
+        ),
+        (config.consensus_outline.min_views >= 1, f"--consensus-outline.min-views must be ≥ 1, got {config.consensus_outline.min_views}"),
+        (
+            config.consensus_outline.max_views >= config.consensus_outline.min_views,
+            f"--consensus-outline.max-views must be at least --consensus-outline.min-views, got {config.consensus_outline.max_views}",
+        ),
         (1 <= config.jpeg_quality <= 100, f"--jpeg-quality must be in 1..100, got {config.jpeg_quality}"),
         *(
             (window_s >= 0, f"--smoothing.{name}-window-s must be ≥ 0 (0: no smoothing), got {window_s}")

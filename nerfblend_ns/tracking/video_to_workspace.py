@@ -12,19 +12,29 @@ workspace is bit for bit the one an uninterrupted run writes.
 """
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
 
 import cv2
 import numpy as np
 
+from nerfblend_ns.dataparsers.frame_files import read_head_mask
 from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE, write_landmark_file
+from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 from nerfblend_ns.tracking.clip_assembly import assemble_clip, with_residual_coefficients
 from nerfblend_ns.tracking.errors import TrackingError
 from nerfblend_ns.tracking.face.face_regions import mouth_rect
 from nerfblend_ns.tracking.face.face_tracker import FaceTracker
-from nerfblend_ns.tracking.frame_tracking import FrameSettings, FrameTracker, image_file_name, mask_file_name
+from nerfblend_ns.tracking.frame_tracking import (
+    FrameSettings,
+    FrameTracker,
+    consensus_mask_file_name,
+    image_file_name,
+    mask_file_name,
+    write_mask,
+)
+from nerfblend_ns.tracking.masks.consensus_outline import consensus_outline
 from nerfblend_ns.tracking.masks.selfie_segmenter import SelfieSegmenter
 from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model
 from nerfblend_ns.tracking.poses.head_pose import mediapipe_intrinsics
@@ -121,6 +131,8 @@ def _plan_crop(
 def _planned_files(config: ProcessVideoConfig, indices: np.ndarray) -> List[str]:
     """Every file a run may write outside its cache folder."""
     frames = [name for index in indices for name in (image_file_name(int(index), config.image_format), mask_file_name(int(index)))]
+    if config.consensus_outline.enabled:
+        frames += [consensus_mask_file_name(int(index)) for index in indices]
     return frames + own_output_names()
 
 
@@ -229,6 +241,37 @@ def _track_frames(
     return records
 
 
+def _with_consensus_outline(
+    config: ProcessVideoConfig, clip: TrackedClip, intrinsics: PinholeIntrinsics, log: Log
+) -> Tuple[TrackedClip, Dict[str, Any]]:
+    """The clip with every frame's mask replaced by its consensus-outline mask (written beside the frame's own,
+    which the cache keeps for later runs), and the step's report."""
+    start = time.perf_counter()
+    masks = np.stack([read_head_mask(config.output_dir / record.mask_file, "gray") for record in clip.records])
+    try:
+        outline = consensus_outline(masks, clip.camera_to_world, intrinsics, config.consensus_outline)
+    except ValueError as error:
+        raise TrackingError(f"--consensus-outline.enabled: {error}") from None
+    (config.output_dir / "consensus_masks").mkdir(exist_ok=True)
+    records = []
+    for record, mask in zip(clip.records, outline.masks):
+        name = consensus_mask_file_name(record.index)
+        write_mask(config.output_dir / name, mask)
+        records.append(replace(record, mask_file=name))
+    seconds = time.perf_counter() - start
+    log(
+        f"consensus outline above the ears: {outline.cells} cells; masks changed by {outline.changed_fraction:.1%} of "
+        f"their area, area ×{outline.area_ratio:.3f} ({seconds:.1f} s)"
+    )
+    report = {
+        "consensus_outline": {
+            **asdict(config.consensus_outline), "cells": outline.cells, "area_ratio": round(outline.area_ratio, 5),
+            "changed_fraction": round(outline.changed_fraction, 5), "seconds": round(seconds, 3),
+        }
+    }
+    return replace(clip, records=records), report
+
+
 def _write_contact_sheet(config: ProcessVideoConfig, clip: TrackedClip) -> None:
     frames = []
     for position in sheet_positions(len(clip.records), config.contact_sheet_frames):
@@ -300,6 +343,9 @@ def _locked_run(config: ProcessVideoConfig, lock: OutputLock, progress: Optional
     report.update(expression_report(clip, intrinsics))
     if config.mouth_residual_coefficients:
         clip = with_residual_coefficients(clip, intrinsics, config.mouth_residual_coefficients)
+    if config.consensus_outline.enabled:
+        clip, outline_report = _with_consensus_outline(config, clip, intrinsics, log)
+        report.update(outline_report)
     extra = {
         "static_expression_names": static_names,
         "smoothing": asdict(config.smoothing),

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from nerfblend_ns.tracking.errors import TrackingError
+from nerfblend_ns.tracking.masks.consensus_outline import ConsensusOutlineConfig
 from nerfblend_ns.tracking.masks.head_mask import HeadMaskConfig
 from nerfblend_ns.tracking.masks.mask_volume import MaskVolumeConfig
 from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig
@@ -35,6 +36,17 @@ CONFIG = ProcessVideoConfig(video=Path("clip.mp4"), output_dir=Path("out"))
         ({"jpeg_quality": 101}, "--jpeg-quality must be in 1..100"),
         ({"resolution": 100_000}, "--resolution must be between 64 and 4096, got 100000"),
         ({"resolution": 0}, "--resolution must be between 64 and 4096, got 0"),
+        (
+            {"consensus_outline": ConsensusOutlineConfig(background_fraction=float("nan"))},
+            "--consensus-outline.background-fraction must be a finite number",
+        ),
+        (
+            {"consensus_outline": ConsensusOutlineConfig(background_fraction=0.0)},
+            "--consensus-outline.background-fraction must lie in \\(0, 1\\], got 0.0",
+        ),
+        ({"consensus_outline": ConsensusOutlineConfig(resolution=81)}, "--consensus-outline.resolution must be even"),
+        ({"consensus_outline": ConsensusOutlineConfig(min_views=0)}, "--consensus-outline.min-views must be ≥ 1"),
+        ({"consensus_outline": ConsensusOutlineConfig(max_views=4)}, "--consensus-outline.max-views must be at least"),
     ],
 )
 def test_an_option_out_of_range_is_named(options, message):

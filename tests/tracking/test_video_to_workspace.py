@@ -21,6 +21,7 @@ from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserCon
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics  # noqa: E402
 from nerfblend_ns.tracking import video_to_workspace as video_to_workspace_module  # noqa: E402
 from nerfblend_ns.tracking.errors import TrackingError  # noqa: E402
+from nerfblend_ns.tracking.masks.consensus_outline import ConsensusOutlineConfig  # noqa: E402
 from nerfblend_ns.tracking.face import face_tracker  # noqa: E402
 from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model  # noqa: E402
 from nerfblend_ns.tracking.poses.head_pose import pixel_rays  # noqa: E402
@@ -138,6 +139,26 @@ def test_second_run_reuses_every_cached_frame_without_tracking(tracked, tmp_path
     names = json.loads((copy / "transforms.json").read_text())["expression_names"]
     assert report["static_expression_names"] and not set(names) & set(report["static_expression_names"])
     assert len(names) == 51 - len(report["static_expression_names"])
+
+
+def test_consensus_outline_masks_are_written_beside_the_frames_own_and_can_be_switched_off(tracked, tmp_path: Path):
+    workspace, _, _ = tracked
+    copy = tmp_path / "workspace"
+    shutil.copytree(workspace, copy)
+    clip = Path(json.loads((workspace / "tracking_report.json").read_text())["video"]["path"])
+    own_masks = {name: data for name, data in _snapshot(copy).items() if name.startswith("masks/")}
+    for run in range(2):  # the second run replaces the first run's consensus masks: they are this tool's
+        report = process_video(_config(clip, copy, consensus_outline=ConsensusOutlineConfig(enabled=True)))
+    frames = json.loads((copy / "transforms.json").read_text())["frames"]
+    assert all(frame["mask_path"].startswith("consensus_masks/") and (copy / frame["mask_path"]).is_file() for frame in frames)
+    assert {name: data for name, data in _snapshot(copy).items() if name.startswith("masks/")} == own_masks
+    summary = report["consensus_outline"]
+    assert summary["cells"] > 0 and 0.8 < summary["area_ratio"] < 1.2 and 0.0 < summary["changed_fraction"] < 0.2
+    train = NerfBlendDataParserConfig(data=copy).setup().get_dataparser_outputs("train")
+    assert all("consensus_masks" in str(name) for name in train.metadata["head_mask_filenames"])
+    process_video(_config(clip, copy))
+    frames = json.loads((copy / "transforms.json").read_text())["frames"]
+    assert all(frame["mask_path"].startswith("masks/") for frame in frames)
 
 
 class _InterruptAfter:

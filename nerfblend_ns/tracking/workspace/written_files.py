@@ -13,8 +13,9 @@ from typing import Iterable, List, Set
 
 from nerfblend_ns.tracking.errors import TrackingError
 
-OWN_NAME = re.compile(r"(images/\d{6}\.(jpg|png)|masks/\d{6}\.png|(?!\.)[\w.-]+)")
-"""A frame's image or mask, or a file at the top of the folder (not hidden, not `..`)."""
+OWN_NAME = re.compile(r"(images/\d{6}\.(jpg|png)|(consensus_)?masks/\d{6}\.png|(?!\.)[\w.-]+)")
+"""A frame's image or mask (its own or its consensus-outline one), or a file at the top of the folder (not
+hidden, not `..`)."""
 
 
 class WrittenFiles:
