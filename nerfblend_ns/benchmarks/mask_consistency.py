@@ -10,8 +10,8 @@ cannot be fitted, and on real video most of the full-frame error lies on the out
 (hair and skull: rigid, where expressions do not move the outline) and over the whole outline.
 
 The tolerance that lets the consensus ignore a few wrong masks also keeps cells that only a few views rule
-out, so with a larger tolerance even exact masks stray from it (on 16 views of a sphere: 0.1 px at 5 %,
-1.2–1.5 px at 20 %): compare trackers on the same frames with the same settings, not against zero.
+out, so with a larger tolerance even exact masks stray from it (on 16 views of a sphere: 0.3 px at 5 %,
+1.4 px at 20 %): compare trackers on the same frames with the same settings, not against zero.
 """
 
 from dataclasses import dataclass
