@@ -11,7 +11,7 @@ the expression and the rule that bounds them is already fixed in the head's fram
 
 A visual hull is nearly the intersection of the masks: from a few views near the front, depth is only
 ruled out by the views that see background, so the consensus lies inside the outline of most masks (on
-the shared address video about 1.3 px inside, on average over the upper outline). What it buys is an
+the shared address video the masks reach about 1 px beyond it over the hair, on average). What it buys is an
 outline that the model can fit in every frame; docs/tracking.md gives what it did on the benchmark.
 """
 
