@@ -14,6 +14,8 @@ import torch
 from jaxtyping import Bool, Float
 from torch import Tensor
 
+from nerfblend_ns.mask_holes import filled_holes
+
 CHUNK_ELEMENTS = 1 << 24
 """Cells × views projected at once: bounds the memory of a carve to a few hundred megabytes."""
 
@@ -129,7 +131,7 @@ def hull_silhouette(
     """The pixels whose centres the cubic cells of side `cell_size` (world units) centred on `points` cover in a
     view, each cell's footprint taken as a square about its centre's image, as wide as the cell at its depth:
     neighbouring cells leave no gaps, and the outline is as far out as the cells reach, not half a cell in
-    or out."""
+    or out; enclosed holes are filled, as the silhouette of a solid has none."""
     x, y, depth = (coordinate[0] for coordinate in project_to_pixels(points, intrinsics[None], camera_to_world[None]))
     front = (depth > 0).numpy()
     x, y = x.numpy()[front].astype(np.float64), y.numpy()[front].astype(np.float64)
@@ -146,7 +148,9 @@ def hull_silhouette(
             row = first_row + step_y
             inside = column_in & (row <= last_row) & (row >= 0) & (row < height)
             flat[(row[inside] * width + column[inside]).astype(np.int64)] = True
-    return flat.reshape(height, width)
+    # Surface cells whose footprints meet only at a corner (a surface running diagonally across the view) leave
+    # pinholes inside the silhouette of a solid, which has none.
+    return filled_holes(flat.reshape(height, width))
 
 
 def shell_cells(kept: Bool[Tensor, "r r r"]) -> Bool[Tensor, "r r r"]:

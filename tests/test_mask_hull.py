@@ -86,3 +86,16 @@ def test_the_consensus_computed_coarse_to_fine_is_the_hull_computed_everywhere()
     assert 1000 < everywhere.sum() < 32**3 / 4 and torch.equal(coarse_to_fine, everywhere)
     with pytest.raises(ValueError, match="even"):
         consensus_cells(aabb, 31, intrinsics, sizes, poses, masks, 6, 0.2)
+
+
+def test_the_silhouette_of_a_solid_seen_obliquely_has_no_pinholes():
+    # A ball of cells seen along a diagonal: its surface cells meet at corners only, which left pinholes
+    # (11 here) inside the silhouette until enclosed holes were filled.
+    centres = cell_centres(torch.tensor([-1.0, -1.0, -1.0, 1.0, 1.0, 1.0]), 24)
+    kept = centres.norm(dim=-1) < 0.8
+    diagonal = torch.tensor(look_at_camera(np.array([2.5, 2.0, 2.2]))[:3], dtype=torch.float32)
+    silhouette = hull_silhouette(centres[shell_cells(kept)], INTRINSICS[0], diagonal, SIZE, SIZE, cell_size=2.0 / 24)
+    rows, columns = np.nonzero(silhouette)
+    box = silhouette[rows.min():rows.max() + 1, columns.min():columns.max() + 1]
+    assert silhouette.sum() > 500
+    assert not np.any(~box[1:-1, 1:-1] & box[:-2, 1:-1] & box[2:, 1:-1] & box[1:-1, :-2] & box[1:-1, 2:])

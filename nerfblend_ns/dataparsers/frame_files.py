@@ -9,6 +9,7 @@ from PIL import Image, UnidentifiedImageError
 
 from nerfblend_ns.dataparsers.tracked_sequence import MaskEncoding
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+from nerfblend_ns.mask_holes import filled_holes
 
 PARSING_HEAD_BGR = (255, 0, 0)
 """Head pixels in face-parsing images are RGB (0, 0, 255), read by OpenCV as BGR."""
@@ -150,7 +151,7 @@ def _differs_from_background(path: Path, background: Optional[Path]) -> np.ndarr
     side = max(3, int(min(image.shape[:2]) * CLEANUP_FRACTION) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
     differs = cv2.morphologyEx(cv2.morphologyEx(differs, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
-    return _fill_holes(_largest_component(differs))
+    return filled_holes(_largest_component(differs))
 
 
 def _largest_component(mask: np.ndarray) -> np.ndarray:
@@ -158,10 +159,3 @@ def _largest_component(mask: np.ndarray) -> np.ndarray:
     if count < 2:
         return np.zeros(mask.shape, bool)
     return labels == 1 + np.argmax(stats[1:, cv2.CC_STAT_AREA])
-
-
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    """Adds the background regions that do not reach the image border (skin the colour of the wall)."""
-    _, labels = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)
-    outside = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return mask | ~np.isin(labels, outside)

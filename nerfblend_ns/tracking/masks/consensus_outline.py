@@ -18,6 +18,7 @@ outline that the model can fit in every frame; docs/tracking.md gives what it di
 from dataclasses import dataclass
 from typing import Tuple
 
+import cv2
 import numpy as np
 import torch
 from jaxtyping import Bool, Float
@@ -25,6 +26,11 @@ from jaxtyping import Bool, Float
 from nerfblend_ns.mask_hull import cell_centres, consensus_cells, hull_silhouette, project_to_pixels, shell_cells
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 from nerfblend_ns.tracking.masks.mask_volume import BELOW_EARS_HALF_WIDTH_M, EAR_LEVEL_Y_M, WORKSPACE_RADIUS_M
+
+
+NEAR_PX = 3
+"""Pixels from a frame's own outline within which the consensus is expected to move it: the band that holds
+most of the full-frame error on real video (docs/quality.md)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,9 @@ class ConsensusOutline:
     """Mean over frames of the pixels that changed, as a fraction of the old mask's area."""
     cells: int
     """Cells in the consensus shape."""
+    far_change_fraction: float
+    """Of all changed pixels, the share farther than NEAR_PX from the frame's own outline: high where the poses,
+    not the masks, disagree with the shape (the shape seen from a wrong pose lands off the head)."""
 
 
 def upper_head_pixels(camera_to_world: Float[np.ndarray, "4 4"], intrinsics: PinholeIntrinsics) -> Bool[np.ndarray, "h w"]:
@@ -98,6 +107,8 @@ def consensus_outline(
     lens = lenses[0]
     result = np.empty_like(masks)
     ratios, changed = [], []
+    changed_pixels = far_pixels = 0
+    near = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * NEAR_PX + 1, 2 * NEAR_PX + 1))
     for frame, (mask, pose) in enumerate(zip(masks, camera_to_world)):
         shape = hull_silhouette(
             shell, lens, torch.from_numpy(pose[:3].astype(np.float32)), intrinsics.height, intrinsics.width,
@@ -107,7 +118,13 @@ def consensus_outline(
         area = max(int(mask.sum()), 1)
         ratios.append(result[frame].sum() / area)
         changed.append((result[frame] ^ mask).sum() / area)
-    return ConsensusOutline(result, float(np.mean(ratios)), float(np.mean(changed)), int(kept.sum()))
+        mask8 = mask.astype(np.uint8)
+        band = (cv2.dilate(mask8, near) > 0) & ~(cv2.erode(mask8, near) > 0)
+        changed_pixels += int((result[frame] ^ mask).sum())
+        far_pixels += int(((result[frame] ^ mask) & ~band).sum())
+    return ConsensusOutline(
+        result, float(np.mean(ratios)), float(np.mean(changed)), int(kept.sum()), far_pixels / max(changed_pixels, 1)
+    )
 
 
 def _project(points: Float[torch.Tensor, "p 3"], camera_to_world: Float[np.ndarray, "4 4"], intrinsics: PinholeIntrinsics) -> Tuple[np.ndarray, np.ndarray]:

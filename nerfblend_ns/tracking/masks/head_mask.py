@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from nerfblend_ns.face_mesh_landmarks import CHEEKS, CHIN, FACE_OVAL, FOREHEAD, NOSE_TIP
+from nerfblend_ns.mask_holes import filled_holes
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 from nerfblend_ns.tracking.masks.mask_volume import (
     WORKSPACE_RADIUS_M,
@@ -146,14 +147,7 @@ def head_volume_mask(
     kept |= person & face
     if config.keep_neck:
         kept |= person & volume_image(neck_volume_points(config, config.neck_cut_y), camera_to_world, intrinsics)
-    return _fill_holes(_component_with_face(kept, landmarks))
-
-
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    """mask [H, W] with every background region that does not touch the image border added."""
-    outside = np.pad(~mask, 1, constant_values=True).astype(np.uint8)  # a border ring joins every outside region
-    cv2.floodFill(outside, None, (0, 0), 0)
-    return mask | (outside[1:-1, 1:-1] > 0)
+    return filled_holes(_component_with_face(kept, landmarks))
 
 
 def _component_with_face(mask: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
