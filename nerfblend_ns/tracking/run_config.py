@@ -107,6 +107,10 @@ def check_options(config: ProcessVideoConfig) -> None:
         ),
         (config.consensus_outline.min_views >= 1, f"--consensus-outline.min-views must be ≥ 1, got {config.consensus_outline.min_views}"),
         (
+            config.consensus_outline.max_shift_px >= 0,
+            f"--consensus-outline.max-shift-px must be ≥ 0 (0: no limit), got {config.consensus_outline.max_shift_px}",
+        ),
+        (
             config.consensus_outline.max_views >= config.consensus_outline.min_views,
             f"--consensus-outline.max-views must be at least --consensus-outline.min-views, got {config.consensus_outline.max_views}",
         ),

@@ -57,8 +57,9 @@ TRACKING_SEGMENT = 50
 video): the most a resumed run re-tracks, and a fresh face detection that often costs nothing visible
 after smoothing."""
 FAR_CHANGE_WARNING = 0.5
-"""The consensus outline warns when more of its change than this lies beyond NEAR_PX of the frames' own
-outlines (on the shared videos: 21–39 %, and 69 % on the expressive clip, whose poses put the shape off the head)."""
+"""The consensus outline warns when more of where its shape and the masks disagree than this lies beyond NEAR_PX of
+the frames' own outlines (on the shared videos: 21–38 %, and 69 % on the expressive clip, whose poses put the shape
+off the head)."""
 MIN_TRACKED_FRAMES = 2
 """Fewest tracked frames a workspace is written from: one frame gives the rays of a single camera,
 from which the pose report's landmark template cannot be triangulated."""
@@ -264,13 +265,14 @@ def _with_consensus_outline(
     seconds = time.perf_counter() - start
     log(
         f"consensus outline above the ears: {outline.cells} cells; masks changed by {outline.changed_fraction:.1%} of "
-        f"their area, area ×{outline.area_ratio:.3f}, {outline.far_change_fraction:.0%} of the change more than "
+        f"their area (outlines moved by at most {config.consensus_outline.max_shift_px or 'any number of'} px), area "
+        f"×{outline.area_ratio:.3f}; {outline.far_change_fraction:.0%} of where shape and masks disagree lies more than "
         f"{NEAR_PX} px from the frames' own outlines ({seconds:.1f} s)"
     )
     if outline.far_change_fraction > FAR_CHANGE_WARNING:
         log(
-            f"warning: the consensus outline moves most masks by more than {NEAR_PX} px: the poses disagree with the "
-            "masks (or the hair moves on the head); look at contact_sheet.png, and consider tracking without "
+            f"warning: the consensus shape lies more than {NEAR_PX} px off most masks' outlines: the poses disagree with "
+            "the masks (or the hair moves on the head); look at contact_sheet.png, and consider tracking without "
             "--consensus-outline.enabled (docs/tracking.md)"
         )
     report = {

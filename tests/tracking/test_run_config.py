@@ -46,6 +46,7 @@ CONFIG = ProcessVideoConfig(video=Path("clip.mp4"), output_dir=Path("out"))
         ),
         ({"consensus_outline": ConsensusOutlineConfig(resolution=81)}, "--consensus-outline.resolution must be even"),
         ({"consensus_outline": ConsensusOutlineConfig(min_views=0)}, "--consensus-outline.min-views must be ≥ 1"),
+        ({"consensus_outline": ConsensusOutlineConfig(max_shift_px=-1)}, "--consensus-outline.max-shift-px must be ≥ 0"),
         ({"consensus_outline": ConsensusOutlineConfig(max_views=4)}, "--consensus-outline.max-views must be at least"),
     ],
 )

@@ -47,6 +47,8 @@ class ConsensusOutlineConfig:
     """Cells per side of the grid over the workspace's ball (2 mm cells at the default); even."""
     max_views: int = 96
     """Views that vote, spread evenly over the clip: enough for a stable vote, and the cost grows with each."""
+    max_shift_px: int = 6
+    """The shape moves no outline by more than this many pixels (0: no limit): farther off, the frame's pose is wrong."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,9 @@ class ConsensusOutline:
     cells: int
     """Cells in the consensus shape."""
     far_change_fraction: float
-    """Of all changed pixels, the share farther than NEAR_PX from the frame's own outline: high where the poses,
-    not the masks, disagree with the shape (the shape seen from a wrong pose lands off the head)."""
+    """Of the pixels above the ears where the shape and the frames' own masks disagree, the share farther than
+    NEAR_PX from the own outline (before max_shift_px limits the change): high where the poses, not the masks,
+    disagree with the shape (the shape seen from a wrong pose lands off the head)."""
 
 
 def upper_head_pixels(camera_to_world: Float[np.ndarray, "4 4"], intrinsics: PinholeIntrinsics) -> Bool[np.ndarray, "h w"]:
@@ -107,24 +110,33 @@ def consensus_outline(
     lens = lenses[0]
     result = np.empty_like(masks)
     ratios, changed = [], []
-    changed_pixels = far_pixels = 0
-    near = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * NEAR_PX + 1, 2 * NEAR_PX + 1))
+    disagreeing = far_pixels = 0
+    near = _disc(NEAR_PX)
+    reach = _disc(config.max_shift_px) if config.max_shift_px > 0 else None
     for frame, (mask, pose) in enumerate(zip(masks, camera_to_world)):
         shape = hull_silhouette(
             shell, lens, torch.from_numpy(pose[:3].astype(np.float32)), intrinsics.height, intrinsics.width,
             2.0 * WORKSPACE_RADIUS_M / config.resolution,
         )
-        result[frame] = np.where(upper_head_pixels(pose, intrinsics), shape, mask)
+        upper = upper_head_pixels(pose, intrinsics)
+        mask8 = mask.astype(np.uint8)
+        disagree = upper & (shape ^ mask)
+        band = (cv2.dilate(mask8, near) > 0) & ~(cv2.erode(mask8, near) > 0)
+        disagreeing += int(disagree.sum())
+        far_pixels += int((disagree & ~band).sum())
+        if reach is not None:  # beyond this the frame's pose, not its mask, is what is wrong
+            shape = (shape | (cv2.erode(mask8, reach) > 0)) & (cv2.dilate(mask8, reach) > 0)
+        result[frame] = np.where(upper, shape, mask)
         area = max(int(mask.sum()), 1)
         ratios.append(result[frame].sum() / area)
         changed.append((result[frame] ^ mask).sum() / area)
-        mask8 = mask.astype(np.uint8)
-        band = (cv2.dilate(mask8, near) > 0) & ~(cv2.erode(mask8, near) > 0)
-        changed_pixels += int((result[frame] ^ mask).sum())
-        far_pixels += int(((result[frame] ^ mask) & ~band).sum())
     return ConsensusOutline(
-        result, float(np.mean(ratios)), float(np.mean(changed)), int(kept.sum()), far_pixels / max(changed_pixels, 1)
+        result, float(np.mean(ratios)), float(np.mean(changed)), int(kept.sum()), far_pixels / max(disagreeing, 1)
     )
+
+
+def _disc(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
 def _project(points: Float[torch.Tensor, "p 3"], camera_to_world: Float[np.ndarray, "4 4"], intrinsics: PinholeIntrinsics) -> Tuple[np.ndarray, np.ndarray]:

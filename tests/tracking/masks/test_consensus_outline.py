@@ -3,6 +3,7 @@ blob that a few frames' masks add above the ears is voted away, masks below the 
 the result is one head-fixed shape (voting again changes nothing)."""
 
 import math
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -102,3 +103,16 @@ def test_poses_that_disagree_with_the_masks_show_as_change_far_from_the_outlines
     wrong = poses.copy()
     wrong[:, :3, 3] *= np.where(np.arange(len(poses)) % 2, 0.85, 1.15)[:, None]
     assert consensus_outline(masks, wrong, intrinsics, CONFIG).far_change_fraction > 0.5
+
+
+def test_a_wrong_pose_moves_the_outline_no_farther_than_max_shift_px(views):
+    masks, poses, intrinsics = views
+    wrong = poses.copy()
+    wrong[::2, :3, 3] *= 0.8  # every other camera 20 % nearer: the shape seen from there is too large
+    free = consensus_outline(masks, wrong, intrinsics, replace(CONFIG, max_shift_px=0)).masks
+    limited = consensus_outline(masks, wrong, intrinsics, replace(CONFIG, max_shift_px=2)).masks
+    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    for mask, unlimited, kept in zip(masks, free, limited):
+        band = (cv2.dilate(mask.view(np.uint8), reach) > 0) & ~(cv2.erode(mask.view(np.uint8), reach) > 0)
+        assert not ((kept ^ mask) & ~band).any()
+    assert ((free ^ masks) & ~np.stack([cv2.dilate(m.view(np.uint8), reach) > 0 for m in masks])).sum() > 100
