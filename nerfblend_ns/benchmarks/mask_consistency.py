@@ -5,9 +5,10 @@ The model renders one head shape per expression in the head's frame. A mask outl
 respect to the head (the segmenter's hair edge from frame to frame, a pose error of a pixel or two)
 cannot be fitted, and on real video most of the full-frame error lies on the outline
 (docs/quality.md, "Where the error lies"). The consensus is the visual hull with a tolerance
-(rendering/visual_hull.py): a cell that at least `min_views` views see is in it unless at least
-`background_fraction` of those views see background there. The offsets are measured in pixels along each mask's outline, over the upper head
-(hair and skull: rigid, where expressions do not move the outline) and over the whole outline.
+(`consensus_cells` in nerfblend_ns/mask_hull.py, the vote the tracker's consensus outline uses): a cell
+that at least `min_views` views see is in it unless at least `background_fraction` of those views see
+background there. The offsets are measured in pixels along each mask's outline, over the upper head (hair
+and skull: rigid, where expressions do not move the outline) and over the whole outline.
 
 The tolerance that lets the consensus ignore a few wrong masks also keeps cells that only a few views rule
 out, so with a larger tolerance even exact masks stray from it (on 16 views of a sphere: 0.3 px at 5 %,

@@ -21,6 +21,7 @@ import numpy as np
 
 from nerfblend_ns.dataparsers.frame_files import read_head_mask
 from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE, write_landmark_file
+from nerfblend_ns.metrics.silhouette_band import SILHOUETTE_BAND_PX
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 from nerfblend_ns.tracking.clip_assembly import assemble_clip, with_residual_coefficients
 from nerfblend_ns.tracking.errors import TrackingError
@@ -34,7 +35,7 @@ from nerfblend_ns.tracking.frame_tracking import (
     mask_file_name,
     write_mask,
 )
-from nerfblend_ns.tracking.masks.consensus_outline import NEAR_PX, consensus_outline
+from nerfblend_ns.tracking.masks.consensus_outline import consensus_outline
 from nerfblend_ns.tracking.masks.selfie_segmenter import SelfieSegmenter
 from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model
 from nerfblend_ns.tracking.poses.head_pose import mediapipe_intrinsics
@@ -57,9 +58,9 @@ TRACKING_SEGMENT = 50
 video): the most a resumed run re-tracks, and a fresh face detection that often costs nothing visible
 after smoothing."""
 FAR_CHANGE_WARNING = 0.5
-"""The consensus outline warns when more of where its shape and the masks disagree than this lies beyond NEAR_PX of
-the frames' own outlines (on the shared videos: 21–38 %, and 69 % on the expressive clip, whose poses put the shape
-off the head)."""
+"""The consensus outline warns when more of where its shape and the masks disagree than this lies outside the
+masks' silhouette bands (on the shared videos: 14–30 %, and 64 % on the expressive clip, whose poses put the
+shape off the head)."""
 MIN_TRACKED_FRAMES = 2
 """Fewest tracked frames a workspace is written from: one frame gives the rays of a single camera,
 from which the pose report's landmark template cannot be triangulated."""
@@ -267,12 +268,12 @@ def _with_consensus_outline(
         f"consensus outline above the ears: {outline.cells} cells; masks changed by {outline.changed_fraction:.1%} of "
         f"their area (outlines moved by at most {config.consensus_outline.max_shift_px or 'any number of'} px), area "
         f"×{outline.area_ratio:.3f}; {outline.far_change_fraction:.0%} of where shape and masks disagree lies more than "
-        f"{NEAR_PX} px from the frames' own outlines ({seconds:.1f} s)"
+        f"{SILHOUETTE_BAND_PX} px from the frames' own outlines ({seconds:.1f} s)"
     )
     if outline.far_change_fraction > FAR_CHANGE_WARNING:
         log(
-            f"warning: the consensus shape lies more than {NEAR_PX} px off most masks' outlines: the poses disagree with "
-            "the masks (or the hair moves on the head); look at contact_sheet.png, and consider tracking without "
+            f"warning: the consensus shape lies more than {SILHOUETTE_BAND_PX} px off most masks' outlines: the poses "
+            "disagree with the masks (or the hair moves on the head); look at contact_sheet.png, and consider tracking without "
             "--consensus-outline.enabled (docs/tracking.md)"
         )
     report = {

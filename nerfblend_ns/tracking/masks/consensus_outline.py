@@ -24,13 +24,9 @@ import torch
 from jaxtyping import Bool, Float
 
 from nerfblend_ns.mask_hull import cell_centres, consensus_cells, hull_silhouette, project_to_pixels, shell_cells
+from nerfblend_ns.metrics.silhouette_band import silhouette_band
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 from nerfblend_ns.tracking.masks.mask_volume import BELOW_EARS_HALF_WIDTH_M, EAR_LEVEL_Y_M, WORKSPACE_RADIUS_M
-
-
-NEAR_PX = 3
-"""Pixels from a frame's own outline within which the consensus is expected to move it: the band that holds
-most of the full-frame error on real video (docs/quality.md)."""
 
 
 @dataclass(frozen=True)
@@ -63,9 +59,10 @@ class ConsensusOutline:
     cells: int
     """Cells in the consensus shape."""
     far_change_fraction: float
-    """Of the pixels above the ears where the shape and the frames' own masks disagree, the share farther than
-    NEAR_PX from the own outline (before max_shift_px limits the change): high where the poses, not the masks,
-    disagree with the shape (the shape seen from a wrong pose lands off the head)."""
+    """Of the pixels above the ears where the shape and the frames' own masks disagree, the share outside the
+    own outline's silhouette band (metrics/silhouette_band.py: where most of the full-frame error lies), before
+    max_shift_px limits the change: high where the poses, not the masks, disagree with the shape (the shape
+    seen from a wrong pose lands off the head)."""
 
 
 def upper_head_pixels(camera_to_world: Float[np.ndarray, "4 4"], intrinsics: PinholeIntrinsics) -> Bool[np.ndarray, "h w"]:
@@ -75,7 +72,7 @@ def upper_head_pixels(camera_to_world: Float[np.ndarray, "4 4"], intrinsics: Pin
         [[-BELOW_EARS_HALF_WIDTH_M, EAR_LEVEL_Y_M, 0.0], [BELOW_EARS_HALF_WIDTH_M, EAR_LEVEL_Y_M, 0.0], [0.0, WORKSPACE_RADIUS_M, 0.0]]
     )
     x, y = _project(points, camera_to_world, intrinsics)
-    rows, columns = np.mgrid[: intrinsics.height, : intrinsics.width] + 0.5
+    rows, columns = np.arange(intrinsics.height)[:, None] + 0.5, np.arange(intrinsics.width)[None, :] + 0.5
 
     def side(px, py):  # sign of the cross product: which side of the ear line a point lies on
         return (x[1] - x[0]) * (py - y[0]) - (y[1] - y[0]) * (px - x[0])
@@ -111,20 +108,18 @@ def consensus_outline(
     result = np.empty_like(masks)
     ratios, changed = [], []
     disagreeing = far_pixels = 0
-    near = _disc(NEAR_PX)
-    reach = _disc(config.max_shift_px) if config.max_shift_px > 0 else None
+    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * config.max_shift_px + 1,) * 2)
     for frame, (mask, pose) in enumerate(zip(masks, camera_to_world)):
         shape = hull_silhouette(
             shell, lens, torch.from_numpy(pose[:3].astype(np.float32)), intrinsics.height, intrinsics.width,
             2.0 * WORKSPACE_RADIUS_M / config.resolution,
         )
         upper = upper_head_pixels(pose, intrinsics)
-        mask8 = mask.astype(np.uint8)
         disagree = upper & (shape ^ mask)
-        band = (cv2.dilate(mask8, near) > 0) & ~(cv2.erode(mask8, near) > 0)
         disagreeing += int(disagree.sum())
-        far_pixels += int((disagree & ~band).sum())
-        if reach is not None:  # beyond this the frame's pose, not its mask, is what is wrong
+        far_pixels += int((disagree & ~silhouette_band(torch.from_numpy(mask)).numpy()).sum())
+        if config.max_shift_px > 0:  # beyond this the frame's pose, not its mask, is what is wrong
+            mask8 = mask.astype(np.uint8)
             shape = (shape | (cv2.erode(mask8, reach) > 0)) & (cv2.dilate(mask8, reach) > 0)
         result[frame] = np.where(upper, shape, mask)
         area = max(int(mask.sum()), 1)
@@ -134,9 +129,6 @@ def consensus_outline(
         result, float(np.mean(ratios)), float(np.mean(changed)), int(kept.sum()), far_pixels / max(disagreeing, 1)
     )
 
-
-def _disc(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
 def _project(points: Float[torch.Tensor, "p 3"], camera_to_world: Float[np.ndarray, "4 4"], intrinsics: PinholeIntrinsics) -> Tuple[np.ndarray, np.ndarray]:

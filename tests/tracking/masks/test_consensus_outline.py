@@ -99,9 +99,9 @@ def test_bad_requests_are_clear_errors(views):
 def test_poses_that_disagree_with_the_masks_show_as_change_far_from_the_outlines(views):
     masks, poses, intrinsics = views
     assert consensus_outline(masks, poses, intrinsics, CONFIG).far_change_fraction < 0.05
-    # Every other camera 15 % nearer or farther than the masks were seen from: the shape lands off the heads.
+    # Every other camera 25 % nearer or farther than the masks were seen from: the shape lands off the heads.
     wrong = poses.copy()
-    wrong[:, :3, 3] *= np.where(np.arange(len(poses)) % 2, 0.85, 1.15)[:, None]
+    wrong[:, :3, 3] *= np.where(np.arange(len(poses)) % 2, 0.75, 1.25)[:, None]
     assert consensus_outline(masks, wrong, intrinsics, CONFIG).far_change_fraction > 0.5
 
 
