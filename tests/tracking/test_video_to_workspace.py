@@ -161,6 +161,23 @@ def test_consensus_outline_masks_are_written_beside_the_frames_own_and_can_be_sw
     assert all(frame["mask_path"].startswith("masks/") for frame in frames)
 
 
+def test_a_consensus_outline_the_clip_cannot_vote_on_is_a_clear_error_and_leaves_the_workspace(tracked, tmp_path: Path):
+    workspace, _, _ = tracked
+    copy = tmp_path / "workspace"
+    shutil.copytree(workspace, copy)
+    before = _snapshot(copy)
+    clip = Path(json.loads((workspace / "tracking_report.json").read_text())["video"]["path"])
+    too_many = ConsensusOutlineConfig(enabled=True, min_views=CLIP_FRAMES + 1, max_views=CLIP_FRAMES + 1)
+    with pytest.raises(TrackingError, match=f"--consensus-outline.enabled: {CLIP_FRAMES} frames cannot outvote"):
+        process_video(_config(clip, copy, consensus_outline=too_many))
+    after = _snapshot(copy)
+    for name in ("transforms.json", "landmarks.npz", "contact_sheet.png"):
+        assert after[name] == before[name]
+    assert {name: data for name, data in after.items() if name.startswith(("masks/", "images/"))} == {
+        name: data for name, data in before.items() if name.startswith(("masks/", "images/"))
+    }
+
+
 class _InterruptAfter:
     def __init__(self, frames: int):
         self.frames = frames
