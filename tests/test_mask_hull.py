@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from nerfblend_ns import mask_hull
 from nerfblend_ns.mask_hull import cell_centres, consensus_cells, hull_silhouette, project_to_pixels, shell_cells, visual_hull
 from conftest import look_at_camera
 
@@ -52,6 +53,14 @@ def test_the_silhouette_of_a_square_of_cells_is_its_image_without_gaps():
     assert silhouette[23:41, 23:41].all() and silhouette.sum() == 18 * 18
 
 
+def test_cells_beyond_the_image_border_cover_only_the_pixels_inside_it():
+    # The square of the test above moved 30 px to the right: its footprints end at the image's last column.
+    grid = torch.stack(torch.meshgrid(torch.linspace(-0.5, 0.5, 11), torch.linspace(-0.5, 0.5, 11), indexing="ij"), -1)
+    points = torch.cat((grid.reshape(-1, 2), torch.zeros(121, 1)), dim=1) + torch.tensor([30.0 * 4 / SIZE, 0.0, 0.0])
+    silhouette = hull_silhouette(points, INTRINSICS[0], FRONT[0], SIZE, SIZE, cell_size=0.1)
+    assert silhouette[23:41, 53:].all() and silhouette.sum() == 18 * (SIZE - 53)
+
+
 def test_the_shell_is_the_kept_cells_beside_a_cell_that_is_not_kept():
     kept = torch.zeros(6, 6, 6, dtype=torch.bool)
     kept[1:5, 1:5, 1:5] = True
@@ -78,7 +87,9 @@ def _sphere_views(radius: float):
             torch.tensor(poses, dtype=torch.float32), torch.from_numpy(np.stack(masks)))
 
 
-def test_the_consensus_computed_coarse_to_fine_is_the_hull_computed_everywhere():
+@pytest.mark.parametrize("coarsest", [40, 8])  # 16³ then 32³; 8³, 16³ then 32³
+def test_the_consensus_computed_coarse_to_fine_is_the_hull_computed_everywhere(coarsest, monkeypatch):
+    monkeypatch.setattr(mask_hull, "COARSEST_RESOLUTION", coarsest)
     intrinsics, sizes, poses, masks = _sphere_views(0.6)
     aabb = torch.tensor([-1.0, -1.0, -1.0, 1.0, 1.0, 1.0])
     everywhere = visual_hull(cell_centres(aabb, 32), intrinsics, sizes, poses, masks, 6, 0.2, keep_unseen=False)

@@ -10,8 +10,9 @@ beside the protocol's scores, not a score that replaces them (no pixel is left o
 
 from typing import Dict
 
+import cv2
+import numpy as np
 import torch
-import torch.nn.functional as F
 from jaxtyping import Bool, Float
 from torch import Tensor
 
@@ -22,12 +23,13 @@ many pixels of it (a square neighbourhood): what a one- or two-pixel misalignmen
 
 def silhouette_band(head_mask: Bool[Tensor, "h w"], half_width: int = SILHOUETTE_BAND_PX) -> Bool[Tensor, "h w"]:
     """Pixels with both a head pixel and a background pixel within `half_width` (Chebyshev distance); pixels
-    outside the image count as neither."""
-    mask = head_mask.float()[None, None]  # [1, 1, H, W]
-    size = 2 * half_width + 1
-    near_head = F.max_pool2d(mask, size, stride=1, padding=half_width)
-    near_background = F.max_pool2d(1.0 - mask, size, stride=1, padding=half_width)
-    return ((near_head > 0) & (near_background > 0))[0, 0]
+    outside the image count as neither. On the mask's device; computed on the CPU, where OpenCV's square
+    dilation is a hundred times faster than a pooling in torch (the tracker takes it for every frame)."""
+    mask = head_mask.cpu().numpy().astype(np.uint8)  # [H, W]
+    square = np.ones((2 * half_width + 1,) * 2, np.uint8)
+    near_head = cv2.dilate(mask, square, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    near_background = cv2.erode(mask, square, borderType=cv2.BORDER_CONSTANT, borderValue=1) == 0
+    return torch.from_numpy(near_head & near_background).to(head_mask.device)
 
 
 def silhouette_error(
