@@ -26,6 +26,7 @@ from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metri
 from nerfblend_ns.models.basis_penalty import basis_table_l1
 from nerfblend_ns.models.coefficient_augmentation import augment_coefficients
 from nerfblend_ns.models.frame_colour import FrameColour, FrameColourConfig
+from nerfblend_ns.models.hidden_density import occupied_cell_points, step_opacity_penalty
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, staged_losses
 from nerfblend_ns.models.renamed_fields import RENAMED_MODEL_FIELDS, renamed_expression_buffers
 from nerfblend_ns.perceptual import load_lpips_vgg
@@ -51,6 +52,11 @@ class NerfBlendModelConfig(ModelConfig):
     basis_l1_weight: float = 1.0
     """Weight of mean|H_k| over the basis tables (not the neutral one), added to every step's loss as the
     authors' code does (the paper omits it); 0 turns it off. A field without basis tables has no such term."""
+    hidden_density_weight: float = 0.0
+    """Weight of the mean opacity over one marching step at random points of the occupied cells (0: off):
+    empties space that every training ray stops before (behind the head), which views turned further show."""
+    hidden_density_points: int = 1 << 14
+    """Random points of the occupied cells that the hidden-density term evaluates each step."""
     occupancy: OccupancyGridConfig = field(default_factory=OccupancyGridConfig)
     """The occupancy grid, its updates, its visual hull and the marching through it (the training step)."""
     renderer: InferenceRendererConfig = field(default_factory=InferenceRendererConfig)
@@ -178,7 +184,19 @@ class NerfBlendModel(Model):
                 rendered = dataclasses.replace(rendered, premultiplied=coloured)
         else:
             rendered = self.renderer.render_batch(origins, directions, per_table, tables, table_index)
-        return rendered.outputs()
+        outputs = rendered.outputs()
+        if self.training and self.config.hidden_density_weight > 0:
+            outputs["hidden_density"] = self._hidden_density(tables)
+        return outputs
+
+    def _hidden_density(self, tables: Float[Tensor, "b p f"]) -> Float[Tensor, ""]:
+        """The step opacity at random points of the occupied cells, each under one of this step's frames' tables."""
+        grid = self.occupancy_grid
+        points = occupied_cell_points(grid.binaries[0], grid.aabbs[0], self.config.hidden_density_points)  # [N, 3]
+        # Grouped by table, as the lookup sees the rays of a batch.
+        table_index = torch.randint(tables.shape[0], (points.shape[0],), device=points.device).sort().values
+        density = self.field.density(points, tables, table_index).squeeze(-1)  # [N]
+        return step_opacity_penalty(density, grid.training_step_size)
 
     def _render_training(
         self,
@@ -232,6 +250,8 @@ class NerfBlendModel(Model):
         tables = self.field.encoding.tables  # [K+1, P, F]
         if self.config.basis_l1_weight > 0 and tables.shape[0] > 1:
             losses["basis_l1"] = self.config.basis_l1_weight * basis_table_l1(tables)
+        if "hidden_density" in outputs:
+            losses["hidden_density"] = self.config.hidden_density_weight * outputs["hidden_density"]
         if self.training:
             self.camera_optimizer.get_loss_dict(losses)
             if self.frame_colour is not None:

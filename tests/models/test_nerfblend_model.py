@@ -6,63 +6,20 @@ from types import SimpleNamespace
 import pytest
 import torch
 from nerfstudio.cameras.cameras import Cameras
-from nerfstudio.cameras.rays import RayBundle
-from nerfstudio.data.scene_box import SceneBox
 from nerfstudio.engine.callbacks import TrainingCallbackAttributes
 from nerfstudio.models.base_model import Model
 from stub_datamanager import StubDataManager
+from toy_disc_scene import DECODER, disc_model, disc_rays, joined, train_disc
 
 from nerfblend_ns.checkpoint_weights import CheckpointWeightsError
 from nerfblend_ns.fields.decoder_mlps import DecoderConfig
-from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig
-from nerfblend_ns.models.loss_schedule import LossScheduleConfig
-from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
 from nerfblend_ns.rendering.camera_rays import pinhole_parameters
 from nerfblend_ns.rendering.fused_rendering import render_rays_fused
-from nerfblend_ns.rendering.occupancy_grid import OccupancyGridConfig
 from nerfblend_ns.rendering.render_settings import RenderSettings
 from nerfblend_ns.rendering.torch_rendering import render_rays_torch
 
-COLOURS = torch.tensor([[0.9, 0.1, 0.1], [0.1, 0.2, 0.9]])  # frame 0 red, frame 1 blue
-
-
-DECODER = DecoderConfig(hidden_dim=32, num_layers=2, geometry_features=8, color_hidden_dim=16)
 FUSED_DECODER = DecoderConfig(hidden_dim=32, num_layers=3, geometry_features=16, color_hidden_dim=16)
 """A decoder the fused kernel takes (every width at least 16)."""
-
-
-def _model(decoder: DecoderConfig = DECODER, **fields):
-    config = NerfBlendModelConfig(
-        grid=BlendedHashGridConfig(num_levels=4, log2_hashmap_size=10, max_resolution=64),
-        decoder=decoder,
-        losses=LossScheduleConfig(mask_stage_end=60, patch_stage_start=10**9),
-        occupancy=OccupancyGridConfig(resolution=16, update_interval=8, warmup_steps=32, training_step_size=0.04),
-        perceptual_loss="off",
-        **fields,
-    )
-    coefficients = torch.tensor([[0.0], [1.0]])
-    metadata = {"expression_names": ["open"], "expr_min": coefficients.min(0).values,
-                "expr_max": coefficients.max(0).values, "expressions": coefficients}
-    return config.setup(scene_box=SceneBox(torch.tensor([[-1.0] * 3, [1.0] * 3])), num_train_data=2, metadata=metadata)
-
-
-def _rays(generator: torch.Generator, frame: int, count: int):
-    xy = torch.rand(count, 2, generator=generator) * 1.6 - 0.8
-    origins = torch.cat([xy, torch.full((count, 1), 3.0)], dim=1)
-    bundle = RayBundle(
-        origins=origins, directions=torch.tensor([[0.0, 0.0, -1.0]]).expand(count, 3).contiguous(),
-        pixel_area=torch.ones(count, 1), metadata={"expr": torch.full((count, 1), float(frame))},
-    )
-    mask = (xy.norm(dim=1, keepdim=True) < 0.5).float()  # [N, 1] a disc seen from the front
-    batch = {"image": mask * COLOURS[frame] + (1 - mask), "head_mask": mask, "background": torch.rand(count, 3, generator=generator)}
-    return bundle, batch
-
-
-def _cat(bundles):
-    return RayBundle(
-        origins=torch.cat([b.origins for b in bundles]), directions=torch.cat([b.directions for b in bundles]),
-        pixel_area=torch.cat([b.pixel_area for b in bundles]), metadata={"expr": torch.cat([b.metadata["expr"] for b in bundles])},
-    )
 
 
 def test_each_frame_is_reproduced_best_by_its_own_coefficients():
@@ -71,23 +28,9 @@ def test_each_frame_is_reproduced_best_by_its_own_coefficients():
     # Without the basis-table L1 penalty: in 150 steps it holds this toy's one basis table near zero, so both
     # frames render alike (own/other L1 0.076/0.129, 0.138/0.138, 0.211/0.211 for seeds 0-2, against
     # 0.014/0.185, 0.018/0.177, 0.054/0.211 without it). The penalty has its own tests.
-    model = _model(basis_l1_weight=0.0)
-    model.train()
+    model = disc_model(basis_l1_weight=0.0)
     datamanager = StubDataManager()
-    attributes = TrainingCallbackAttributes(optimizers=None, grad_scaler=None, pipeline=SimpleNamespace(datamanager=datamanager), trainer=None)
-    callbacks = model.get_training_callbacks(attributes)
-    groups = model.get_param_groups()
-    optimizer = torch.optim.Adam([{"params": groups["encoding"]}, {"params": groups["mlp"]}], lr=1e-2, eps=1e-15)
-    for step in range(150):
-        for callback in callbacks:
-            callback.run_callback_at_location(step, callback.where_to_run[0])
-        parts = [_rays(generator, frame, 256) for frame in (0, 1)]
-        bundle = _cat([part[0] for part in parts])
-        batch = {key: torch.cat([part[1][key] for part in parts]) for key in parts[0][1]}
-        losses = model.get_loss_dict(model(bundle), batch)
-        optimizer.zero_grad()
-        sum(losses.values()).backward()
-        optimizer.step()
+    losses = train_disc(model, 150, generator, datamanager)
     assert "mask_l1" not in losses  # the first stage ended at step 60
     assert datamanager.sample_patches is False  # the patch stage never began
     without_patches = TrainingCallbackAttributes(None, None, SimpleNamespace(datamanager=SimpleNamespace()), None)
@@ -97,7 +40,7 @@ def test_each_frame_is_reproduced_best_by_its_own_coefficients():
     model.eval()
     with torch.no_grad():
         for frame in (0, 1):
-            bundle, batch = _rays(generator, frame, 512)
+            bundle, batch = disc_rays(generator, frame, 512)
             own = (model(bundle)["rgb"] - batch["image"]).abs().mean()
             bundle.metadata["expr"] = 1.0 - bundle.metadata["expr"]
             other = (model(bundle)["rgb"] - batch["image"]).abs().mean()
@@ -106,7 +49,7 @@ def test_each_frame_is_reproduced_best_by_its_own_coefficients():
 
         # An expression rendered again marches its own grid: that changes the picture little and evaluates
         # no more samples than the union grid of training, which its first render marched.
-        bundle, _ = _rays(generator, 1, 512)
+        bundle, _ = disc_rays(generator, 1, 512)
         first = model(bundle)
         own_grid = model(bundle)
         model.config.renderer.expression_grid = False
@@ -127,7 +70,7 @@ def _camera_at_frame(frame: int, size: int = 20) -> Cameras:
 def _random_disc_model(decoder: DecoderConfig = DECODER, device: str = "cpu"):
     """Random tables and a dense field (density bias 3) in a ball of occupied cells."""
     torch.manual_seed(0)
-    model = _model(decoder).to(device)
+    model = disc_model(decoder).to(device)
     with torch.no_grad():
         model.field.encoding.tables.normal_()
         model.field.density_mlp.layers[-1].bias[0] = 3.0
@@ -138,12 +81,12 @@ def _random_disc_model(decoder: DecoderConfig = DECODER, device: str = "cpu"):
 
 
 def test_a_checkpoint_with_the_former_expression_buffer_names_loads():
-    saved = _model().state_dict()
+    saved = disc_model().state_dict()
     former = {"expression_space.minimum": "expr_min", "expression_space.maximum": "expr_max",
               "expression_space.training_coefficients": "train_expressions"}
     legacy = {former.get(key, key): value for key, value in saved.items()}
     legacy["expr_max"] = torch.tensor([0.5])
-    model = _model()
+    model = disc_model()
     model.load_state_dict(legacy)  # strict: every key found
     assert model.expression_space.maximum.tolist() == [0.5]
     assert set(model.state_dict()) == set(saved)
@@ -158,7 +101,7 @@ def test_fused_renderer_draws_what_the_torch_path_draws():
     model.config.renderer.step_scale = 1.0
     # Both renders march the training grid (a second render of the expression would march its own).
     model.config.renderer.expression_grid = False
-    bundle = _rays(torch.Generator().manual_seed(1), 1, 4096)[0].to("cuda")
+    bundle = disc_rays(torch.Generator().manual_seed(1), 1, 4096)[0].to("cuda")
     with torch.no_grad():
         fused = model(bundle)
         model.config.renderer.fused = False
@@ -273,7 +216,7 @@ def _evaluation_inputs(size: int = 16):
 def test_evaluation_refuses_a_diverged_model():
     from nerfblend_ns.metrics.head_metrics import NonFiniteModelError
 
-    model = _model().eval()
+    model = disc_model().eval()
     outputs, batch = _evaluation_inputs()
     metrics, _ = model.get_image_metrics_and_images(outputs, batch)
     assert metrics["psnr"] == pytest.approx(100.0)  # identical images: the MSE floor of 1e-10
@@ -289,12 +232,12 @@ def test_evaluation_refuses_non_finite_colours():
     outputs, batch = _evaluation_inputs()
     outputs["rgb"][0, 0, 1] = float("inf")
     with pytest.raises(NonFiniteModelError, match="renders 1 NaN or infinite colour values"):
-        _model().eval().get_image_metrics_and_images(outputs, batch)
+        disc_model().eval().get_image_metrics_and_images(outputs, batch)
 
 
 def test_a_checkpoint_without_the_models_weights_is_refused_as_nerfstudio_loads_it():
     """nerfstudio's pipeline retries a failed strict load without strictness; the model refuses first."""
-    model, source = _model(), _model()
+    model, source = disc_model(), disc_model()
     with torch.no_grad():
         source.field.encoding.tables.fill_(0.5)
     state = source.state_dict()
