@@ -1,12 +1,14 @@
-"""Fused hash-grid lookup in stacked tables (Triton), differentiable with respect to the tables.
+"""Fused hash-grid lookup in stacked tables (Triton), differentiable with respect to the tables and
+the positions.
 
 Same values as the torch lookup of ``BlendedHashEncoding``, without its per-corner index and
 weight tensors: each kernel recomputes cells, hashes and weights in registers, accumulates in
 float32 and, in the backward pass, adds ``weight · dL/dfeature`` straight into a float32 table
 gradient with atomics. Only positions and table indices are kept for the backward pass.
 
-Positions get no gradient: they come from ray marching, not from a learned quantity.
-Table indices are not range-checked (a check would cost a host synchronisation per call).
+Positions get a gradient only when they require one (learned pose corrections move the samples);
+then the tables are kept too, and a second kernel adds each level's share into a float32 [N, 3]
+gradient. Table indices are not range-checked (a check would cost a host synchronisation per call).
 """
 
 import contextlib
@@ -17,7 +19,11 @@ import triton
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from nerfblend_ns.encodings.triton_hash_kernels import lookup_backward_kernel, lookup_forward_kernel
+from nerfblend_ns.encodings.triton_hash_kernels import (
+    lookup_backward_kernel,
+    lookup_forward_kernel,
+    lookup_position_backward_kernel,
+)
 
 # (samples per program, warps per program), one thread per sample and level. Blocks of 64-512
 # samples with 2-8 warps ran within 3% of each other on an H100 (2^18 samples, 47 tables).
@@ -26,11 +32,12 @@ BACKWARD_LAUNCH = (128, 4)
 
 
 def _launch(
-    kernel, source: Tensor, positions: Tensor, frames: Optional[Tensor], levels: Tensor, target: Tensor,
+    kernel, sources: Tuple[Tensor, ...], positions: Tensor, frames: Optional[Tensor], levels: Tensor, target: Tensor,
     table_shape: Tuple[int, int, int], launch: Tuple[int, int],
 ) -> None:
-    """Forward: source = tables, target = features. Backward: source = feature gradient, target = table gradient.
-    Without ``frames`` every sample is looked up in every table."""
+    """Forward: sources = (tables,), target = features. Backward: sources = (feature gradient,), target = table
+    gradient; or sources = (feature gradient, tables), target = position gradient. Without ``frames`` every
+    sample is looked up in every table."""
     num_tables, rows_per_table, features = table_shape
     block, num_warps = launch
     num_samples = positions.shape[0]
@@ -42,7 +49,7 @@ def _launch(
     # (Triton's CPU interpreter, used by the tests, has no device to select.)
     with torch.cuda.device(target.device) if target.is_cuda else contextlib.nullcontext():
         kernel[grid](
-            source, positions, frames, levels, target, num_samples, rows_per_table,
+            *sources, positions, frames, levels, target, num_samples, rows_per_table,
             LEVELS=levels.shape[0], FEATURES=features, FEATURES_POW2=triton.next_power_of_2(features),
             PER_SAMPLE_TABLE=per_sample, BLOCK=block, num_warps=num_warps,
         )
@@ -56,24 +63,32 @@ class _FusedLookup(torch.autograd.Function):
         width = levels.shape[0] * features
         shape = (positions.shape[0], width) if frames is not None else (num_tables, positions.shape[0], width)
         out = torch.empty(shape, dtype=tables.dtype, device=tables.device)
-        _launch(lookup_forward_kernel, tables, positions, frames, levels, out, tuple(tables.shape), FORWARD_LAUNCH)
-        ctx.save_for_backward(positions, frames, levels)
+        _launch(lookup_forward_kernel, (tables,), positions, frames, levels, out, tuple(tables.shape), FORWARD_LAUNCH)
+        # The tables are needed again only for the positions' gradient.
+        ctx.save_for_backward(positions, frames, levels, tables if ctx.needs_input_grad[1] else None)
         ctx.table_shape, ctx.table_dtype = tuple(tables.shape), tables.dtype
         return out
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
-        positions, frames, levels = ctx.saved_tensors
-        grad_tables = torch.zeros(ctx.table_shape, dtype=torch.float32, device=grad_out.device)
-        _launch(
-            lookup_backward_kernel, grad_out.contiguous(), positions, frames, levels, grad_tables, ctx.table_shape,
-            BACKWARD_LAUNCH,
-        )
-        return grad_tables.to(ctx.table_dtype), None, None, None
+        positions, frames, levels, tables = ctx.saved_tensors
+        grad_out = grad_out.contiguous()
+        grad_tables = grad_positions = None
+        if ctx.needs_input_grad[0]:
+            grad_tables = torch.zeros(ctx.table_shape, dtype=torch.float32, device=grad_out.device)
+            _launch(lookup_backward_kernel, (grad_out,), positions, frames, levels, grad_tables, ctx.table_shape, BACKWARD_LAUNCH)
+            grad_tables = grad_tables.to(ctx.table_dtype)
+        if ctx.needs_input_grad[1]:
+            grad_positions = torch.zeros_like(positions, dtype=torch.float32)
+            _launch(
+                lookup_position_backward_kernel, (grad_out, tables), positions, frames, levels, grad_positions,
+                ctx.table_shape, BACKWARD_LAUNCH,
+            )
+        return grad_tables, grad_positions, None, None
 
 
 def _kernel_positions(positions: Float[Tensor, "n 3"]) -> Float[Tensor, "n 3"]:
-    return positions.detach().to(torch.float32).contiguous()
+    return positions.to(torch.float32).contiguous()
 
 
 def fused_lookup(

@@ -34,27 +34,23 @@ def cell_and_fraction(position, resolution):
 
 
 @triton.jit
+def corner_axis_weights(fx, fy, fz, CORNER: tl.constexpr):
+    """The three per-axis trilinear weights of corner ``CORNER``, whose (x, y, z) offsets are its bits
+    (CORNER >> 2, CORNER >> 1, CORNER) & 1: the fraction on the far side of an axis, one minus it on the
+    near side."""
+    wx = fx if (CORNER >> 2) & 1 else 1.0 - fx
+    wy = fy if (CORNER >> 1) & 1 else 1.0 - fy
+    wz = fz if CORNER & 1 else 1.0 - fz
+    return wx, wy, wz
+
+
+@triton.jit
 def corner_row_and_weight(cx, cy, cz, fx, fy, fz, side, hash_mask, dense, CORNER: tl.constexpr):
-    """Row within the level and trilinear weight of corner ``CORNER``, whose (x, y, z) offsets
-    are its bits (CORNER >> 2, CORNER >> 1, CORNER) & 1."""
-    if (CORNER >> 2) & 1:
-        vx = cx + 1
-        wx = fx
-    else:
-        vx = cx
-        wx = 1.0 - fx
-    if (CORNER >> 1) & 1:
-        vy = cy + 1
-        wy = fy
-    else:
-        vy = cy
-        wy = 1.0 - fy
-    if CORNER & 1:
-        vz = cz + 1
-        wz = fz
-    else:
-        vz = cz
-        wz = 1.0 - fz
+    """Row within the level and trilinear weight of corner ``CORNER`` (bits as in ``corner_axis_weights``)."""
+    vx = cx + ((CORNER >> 2) & 1)
+    vy = cy + ((CORNER >> 1) & 1)
+    vz = cz + (CORNER & 1)
+    wx, wy, wz = corner_axis_weights(fx, fy, fz, CORNER)
     direct = vx + side * (vy + side * vz)
     # uint32 products wrap as instant-ngp's do; the mask keeps the low bits, which wrapping leaves alone.
     mixed = vx.to(tl.uint32) ^ (vy.to(tl.uint32) * _PRIME_Y) ^ (vz.to(tl.uint32) * _PRIME_Z)
@@ -142,3 +138,38 @@ def lookup_backward_kernel(
         row, weight = corner_row_and_weight(cx, cy, cz, fx, fy, fz, side, hash_mask, dense, corner)
         targets = grad_tables_ptr + (level_start + row)[:, None] * FEATURES + features[None, :]
         tl.atomic_add(targets, weight[:, None] * grad, mask=writes, sem="relaxed")
+
+
+@triton.jit
+def lookup_position_backward_kernel(
+    grad_out_ptr, tables_ptr, positions_ptr, frames_ptr, levels_ptr, grad_positions_ptr, num_samples, rows_per_table,
+    LEVELS: tl.constexpr, FEATURES: tl.constexpr, FEATURES_POW2: tl.constexpr,
+    PER_SAMPLE_TABLE: tl.constexpr, BLOCK: tl.constexpr,
+):
+    """Adds dL/dposition of this level (and table) into the float32 [N, 3] position gradient: each corner's
+    dL/dweight (its row · dL/dfeature) times the weight's derivative along each axis, which is ± the other
+    two axes' weights times the level's resolution (the fraction moves by `resolution` per unit). Samples
+    outside the unit cube get none, as they read nothing."""
+    samples, in_range, inside, level_start, cx, cy, cz, fx, fy, fz, side, hash_mask, dense = _program_samples(
+        positions_ptr, frames_ptr, levels_ptr, num_samples, rows_per_table, PER_SAMPLE_TABLE, BLOCK
+    )
+    features = tl.arange(0, FEATURES_POW2)  # [F_POW2]
+    reads = (in_range & inside)[:, None] & (features < FEATURES)[None, :]  # [BLOCK, F_POW2]
+    offsets = _output_offsets(samples, features, num_samples, PER_SAMPLE_TABLE, LEVELS, FEATURES)
+    grad = tl.load(grad_out_ptr + offsets, mask=reads, other=0.0).to(tl.float32)
+    grad_x = tl.zeros([BLOCK], tl.float32)
+    grad_y = tl.zeros([BLOCK], tl.float32)
+    grad_z = tl.zeros([BLOCK], tl.float32)
+    for corner in tl.static_range(8):
+        row, _ = corner_row_and_weight(cx, cy, cz, fx, fy, fz, side, hash_mask, dense, corner)
+        values = tl.load(tables_ptr + (level_start + row)[:, None] * FEATURES + features[None, :], mask=reads, other=0.0)
+        along = tl.sum(values.to(tl.float32) * grad, axis=1)  # [BLOCK] dL/dweight of this corner
+        wx, wy, wz = corner_axis_weights(fx, fy, fz, corner)
+        grad_x += along * (wy * wz) * (1.0 if (corner >> 2) & 1 else -1.0)
+        grad_y += along * (wx * wz) * (1.0 if (corner >> 1) & 1 else -1.0)
+        grad_z += along * (wx * wy) * (1.0 if corner & 1 else -1.0)
+    scale = (side - 1).to(tl.float32)  # the level's resolution
+    writes = in_range & inside
+    tl.atomic_add(grad_positions_ptr + samples * 3 + 0, grad_x * scale, mask=writes, sem="relaxed")
+    tl.atomic_add(grad_positions_ptr + samples * 3 + 1, grad_y * scale, mask=writes, sem="relaxed")
+    tl.atomic_add(grad_positions_ptr + samples * 3 + 2, grad_z * scale, mask=writes, sem="relaxed")

@@ -18,7 +18,6 @@ from torch.nn import Parameter
 
 from nerfblend_ns.checkpoint_weights import require_trained_weights
 from nerfblend_ns.data.patch_sampling import PatchSampling
-from nerfblend_ns.encodings.lookup_implementation import triton_available
 from nerfblend_ns.expression_space import COEFFICIENTS_KEY, EXTRAPOLATE_KEY, ExpressionSpace
 from nerfblend_ns.fields.decoder_mlps import DecoderConfig
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, NerfBlendField
@@ -62,8 +61,7 @@ class NerfBlendModelConfig(ModelConfig):
     renderer: InferenceRendererConfig = field(default_factory=InferenceRendererConfig)
     """Rendering outside training (evaluation, the viewer, nerfblend-render), with its own step."""
     camera_optimizer: CameraOptimizerConfig = field(default_factory=lambda: CameraOptimizerConfig(mode="off"))
-    """Per-frame pose corrections learned with the model (nerfstudio's optimiser; SO3xR3 as nerfacto uses);
-    they need gradients with respect to sample positions, which only grid.implementation torch gives."""
+    """Per-frame pose corrections learned with the model (nerfstudio's optimiser; SO3xR3 as nerfacto uses)."""
     frame_colour: FrameColourConfig = field(default_factory=FrameColourConfig)
     """Per-frame colour transforms (exposure, white balance) of the training frames; renders use the identity."""
     clamp_coefficients: bool = True
@@ -112,14 +110,8 @@ class NerfBlendModel(Model):
         return NerfBlendField(aabb, num_coefficients, self.config.grid, self.config.decoder)
 
     def _camera_optimizer(self) -> CameraOptimizer:
-        """A pose correction per training frame, applied to training rays (`get_outputs`)."""
-        if self.config.camera_optimizer.mode != "off" and self.config.grid.implementation != "torch" and (
-            torch.cuda.is_available() and triton_available()
-        ):
-            raise ValueError(
-                "camera_optimizer needs gradients with respect to sample positions, which the Triton lookup does "
-                "not give: set --pipeline.model.grid.implementation torch"
-            )
+        """A pose correction per training frame, applied to training rays (`get_outputs`); both lookups pass
+        the gradient with respect to sample positions that it learns from."""
         return self.config.camera_optimizer.setup(num_cameras=self.num_train_data, device="cpu")
 
     def get_param_groups(self) -> Dict[str, List[Parameter]]:

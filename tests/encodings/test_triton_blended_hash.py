@@ -1,4 +1,5 @@
-"""The fused Triton lookup against the torch reference, forward and backward.
+"""The fused Triton lookup against the torch reference, forward and backward (tables, coefficients and
+positions).
 
 On a GPU the comparisons run directly. Without one, Triton can still interpret its kernels on
 CPU tensors (TRITON_INTERPRET=1, read when a kernel is defined): a test runs this file as a
@@ -52,12 +53,13 @@ def _coefficients(num_frames: int, num_coefficients: int) -> torch.Tensor:
 
 
 def _run(encoding: BlendedHashEncoding, positions, coefficients, frame_index, output_grad):
-    """Blended features, and the gradients of the basis tables and of the coefficients."""
+    """Blended features, and the gradients of the basis tables, of the coefficients and of the positions."""
     coefficients = coefficients.clone().requires_grad_()
+    positions = positions.clone().requires_grad_()
     encoding.tables.grad = None
     features = encoding(positions, coefficients, frame_index)
     features.backward(output_grad)
-    return features.detach(), encoding.tables.grad.clone(), coefficients.grad.clone()
+    return features.detach(), encoding.tables.grad.clone(), coefficients.grad.clone(), positions.grad.clone()
 
 
 def _assert_matches(got: torch.Tensor, want: torch.Tensor, name: str, max_resolution: int) -> None:
@@ -84,11 +86,12 @@ def compare_blended_lookup(config: dict, num_bases: int, num_frames: int, n: int
 
     expected = _run(reference, positions, coefficients, frame_index, output_grad)
     actual = _run(fused, positions, coefficients, frame_index, output_grad)
-    for name, want, got in zip(("features", "table gradient", "coefficient gradient"), expected, actual):
+    for name, want, got in zip(("features", "table gradient", "coefficient gradient", "position gradient"), expected, actual):
         _assert_matches(got, want, name, config["max_resolution"])
 
     inside = ((positions >= 0) & (positions <= 1)).all(dim=1)
-    assert torch.all(actual[0][~inside] == 0)
+    assert torch.all(actual[0][~inside] == 0) and torch.all(actual[3][~inside] == 0)
+    assert torch.all(actual[3][inside].abs().amax(dim=0) > 0), "an axis got no position gradient"
     levels = actual[0][inside].view(int(inside.sum()), reference.layout.num_levels, -1)
     assert torch.all(levels.abs().amax(dim=(0, 2)) > 0), "a level read nothing"
     table_grad = actual[1].view(num_bases, reference.layout.num_entries, -1)
@@ -104,10 +107,11 @@ def compare_basis_features(config: dict, num_bases: int, n: int, device: str) ->
     output_grad = torch.randn(num_bases, n, reference.output_dim, device=device)
     results = []
     for encoding in (reference, fused):
-        features = encoding.basis_features(positions)
+        moved = positions.clone().requires_grad_()
+        features = encoding.basis_features(moved)
         features.backward(output_grad)
-        results.append((features.detach(), encoding.tables.grad))
-    for name, want, got in zip(("features", "table gradient"), *results):
+        results.append((features.detach(), encoding.tables.grad, moved.grad))
+    for name, want, got in zip(("features", "table gradient", "position gradient"), *results):
         _assert_matches(got, want, name, config["max_resolution"])
 
 
@@ -150,6 +154,18 @@ def test_half_tables_accumulate_in_float32(dtype):
     actual = fused.lookup(fused.tables, positions, frame_index)
     assert actual.dtype == dtype
     assert_close(actual.float(), expected, rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.gpu
+@needs_cuda
+@needs_triton
+def test_positions_without_gradient_keep_no_tables_and_get_none():
+    encoding = BlendedHashEncoding(3, implementation="triton", **SMALL).to("cuda")
+    tables = encoding.blend(torch.randn(2, 2, device="cuda"))
+    features = encoding.lookup(tables, torch.rand(64, 3, device="cuda"), torch.zeros(64, dtype=torch.long, device="cuda"))
+    assert features.grad_fn.saved_tensors[3] is None
+    features.sum().backward()
+    assert encoding.tables.grad is not None
 
 
 @pytest.mark.gpu

@@ -1,9 +1,7 @@
 """Camera refinement while training: the per-frame pose correction learned through the model's training
 path undoes a known pose error when the field is fixed and known."""
 
-import pytest
 import torch
-from nerfstudio.cameras.camera_optimizers import CameraOptimizerConfig
 from nerfstudio.data.scene_box import SceneBox
 from toy_pose_scene import corrected, fixed_field_model, pose_bundle, ray_error, true_and_tracked_poses, true_images
 
@@ -39,15 +37,3 @@ def test_refinement_is_off_by_default_and_adds_no_parameters():
     model = config.setup(scene_box=SceneBox(torch.tensor([[-1.0] * 3, [1.0] * 3])), num_train_data=2, metadata=metadata)
     assert "camera_opt" not in model.get_param_groups()
     assert not any(name.startswith("camera_optimizer") for name in model.state_dict())
-
-
-def test_refinement_with_the_triton_lookup_on_a_gpu_is_refused(monkeypatch):
-    import nerfblend_ns.models.nerfblend_model as module
-
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(module, "triton_available", lambda: True)
-    config = NerfBlendModelConfig(camera_optimizer=CameraOptimizerConfig(mode="SO3xR3"), perceptual_loss="off")
-    coefficients = torch.zeros(2, 1)
-    metadata = {"expression_names": ["e"], "expr_min": coefficients[0], "expr_max": coefficients[0], "expressions": coefficients}
-    with pytest.raises(ValueError, match="implementation torch"):
-        config.setup(scene_box=SceneBox(torch.tensor([[-1.0] * 3, [1.0] * 3])), num_train_data=2, metadata=metadata)
