@@ -38,9 +38,18 @@ def corner_axis_weights(fx, fy, fz, CORNER: tl.constexpr):
     """The three per-axis trilinear weights of corner ``CORNER``, whose (x, y, z) offsets are its bits
     (CORNER >> 2, CORNER >> 1, CORNER) & 1: the fraction on the far side of an axis, one minus it on the
     near side."""
-    wx = fx if (CORNER >> 2) & 1 else 1.0 - fx
-    wy = fy if (CORNER >> 1) & 1 else 1.0 - fy
-    wz = fz if CORNER & 1 else 1.0 - fz
+    if (CORNER >> 2) & 1:
+        wx = fx
+    else:
+        wx = 1.0 - fx
+    if (CORNER >> 1) & 1:
+        wy = fy
+    else:
+        wy = 1.0 - fy
+    if CORNER & 1:
+        wz = fz
+    else:
+        wz = 1.0 - fz
     return wx, wy, wz
 
 
@@ -165,9 +174,10 @@ def lookup_position_backward_kernel(
         values = tl.load(tables_ptr + (level_start + row)[:, None] * FEATURES + features[None, :], mask=reads, other=0.0)
         along = tl.sum(values.to(tl.float32) * grad, axis=1)  # [BLOCK] dL/dweight of this corner
         wx, wy, wz = corner_axis_weights(fx, fy, fz, corner)
-        grad_x += along * (wy * wz) * (1.0 if (corner >> 2) & 1 else -1.0)
-        grad_y += along * (wx * wz) * (1.0 if (corner >> 1) & 1 else -1.0)
-        grad_z += along * (wx * wy) * (1.0 if corner & 1 else -1.0)
+        # d(wx)/d(fx) is +1 on the far side of the cell along x, -1 on the near side; likewise y and z.
+        grad_x += along * (wy * wz) * (2.0 * ((corner >> 2) & 1) - 1.0)
+        grad_y += along * (wx * wz) * (2.0 * ((corner >> 1) & 1) - 1.0)
+        grad_z += along * (wx * wy) * (2.0 * (corner & 1) - 1.0)
     scale = (side - 1).to(tl.float32)  # the level's resolution
     writes = in_range & inside
     tl.atomic_add(grad_positions_ptr + samples * 3 + 0, grad_x * scale, mask=writes, sem="relaxed")
