@@ -15,6 +15,7 @@ the shared address video the masks reach about 1 px beyond it over the hair, on 
 outline that the model can fit in every frame; docs/tracking.md gives what it did on the benchmark.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Tuple
 
@@ -104,31 +105,33 @@ def consensus_outline(
         torch.from_numpy(masks[voters]), config.min_views, config.background_fraction,
     )  # [R, R, R]
     shell = cell_centres(aabb, config.resolution)[shell_cells(kept)]  # [S, 3]
-    lens = lenses[0]
-    result = np.empty_like(masks)
-    ratios, changed = [], []
-    disagreeing = far_pixels = 0
     reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * config.max_shift_px + 1,) * 2)
-    for frame, (mask, pose) in enumerate(zip(masks, camera_to_world)):
+    result = np.empty_like(masks)
+
+    def outlined(frame: int) -> Tuple[float, float, int, int]:
+        """Writes the frame's new mask; returns its area and its changed pixels as fractions of the old area, and
+        the pixels above the ears where shape and mask disagree: all, and far from the outline."""
+        mask, pose = masks[frame], camera_to_world[frame]
         shape = hull_silhouette(
-            shell, lens, torch.from_numpy(pose[:3].astype(np.float32)), intrinsics.height, intrinsics.width,
+            shell, lenses[0], torch.from_numpy(pose[:3].astype(np.float32)), intrinsics.height, intrinsics.width,
             2.0 * WORKSPACE_RADIUS_M / config.resolution,
         )
         upper = upper_head_pixels(pose, intrinsics)
         disagree = upper & (shape ^ mask)
-        disagreeing += int(disagree.sum())
-        far_pixels += int((disagree & ~silhouette_band(torch.from_numpy(mask)).numpy()).sum())
+        far = int((disagree & ~silhouette_band(torch.from_numpy(mask)).numpy()).sum())
         if config.max_shift_px > 0:  # beyond this the frame's pose, not its mask, is what is wrong
             mask8 = mask.astype(np.uint8)
             shape = (shape | (cv2.erode(mask8, reach) > 0)) & (cv2.dilate(mask8, reach) > 0)
-        result[frame] = np.where(upper, shape, mask)
+        new = result[frame] = np.where(upper, shape, mask)
         area = max(int(mask.sum()), 1)
-        ratios.append(result[frame].sum() / area)
-        changed.append((result[frame] ^ mask).sum() / area)
-    return ConsensusOutline(
-        result, float(np.mean(ratios)), float(np.mean(changed)), int(kept.sum()), far_pixels / max(disagreeing, 1)
-    )
+        return new.sum() / area, (new ^ mask).sum() / area, int(disagree.sum()), far
 
+    # Frames are independent and their numpy, OpenCV and torch work releases the GIL: two threads use both cores.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ratios, changed, disagreeing, far_pixels = (np.array(column) for column in zip(*pool.map(outlined, range(count))))
+    return ConsensusOutline(
+        result, float(ratios.mean()), float(changed.mean()), int(kept.sum()), int(far_pixels.sum()) / max(int(disagreeing.sum()), 1)
+    )
 
 
 def _project(points: Float[torch.Tensor, "p 3"], camera_to_world: Float[np.ndarray, "4 4"], intrinsics: PinholeIntrinsics) -> Tuple[np.ndarray, np.ndarray]:
