@@ -45,21 +45,18 @@ def corrected_pose(camera_to_world: Float[Tensor, "3 4"], correction: Float[Tens
 
 @contextlib.contextmanager
 def _frozen_with_position_gradients(model: NerfBlendModel) -> Iterator[None]:
-    """The model in training mode (its differentiable path) with no parameter taking gradients, and the
-    torch lookup, the one that passes gradients to sample positions."""
+    """The model in training mode (its differentiable path, whose lookups pass gradients to sample positions)
+    with no parameter taking gradients."""
     parameters = [p for p in model.parameters() if p.requires_grad]
-    encoding = model.field.encoding
-    implementation, was_training = encoding.implementation, model.training
+    was_training = model.training
     try:
         for parameter in parameters:
             parameter.requires_grad_(False)
-        encoding.implementation = "torch"
         model.train()
         yield
     finally:
         for parameter in parameters:
             parameter.requires_grad_(True)
-        encoding.implementation = implementation
         model.train(was_training)
 
 
