@@ -7,8 +7,8 @@ float32 and, in the backward pass, adds ``weight · dL/dfeature`` straight into 
 gradient with atomics. Only positions and table indices are kept for the backward pass.
 
 Positions get a gradient only when they require one (learned pose corrections move the samples);
-then the tables are kept too, and a second kernel adds each level's share into a float32 [N, 3]
-gradient. Table indices are not range-checked (a check would cost a host synchronisation per call).
+then the tables are kept too, and the backward kernel adds each level's share into a float32 [N, 3]
+gradient in the same pass over the corners as the tables' gradient. Table indices are not range-checked (a check would cost a host synchronisation per call).
 """
 
 import contextlib
@@ -19,11 +19,7 @@ import triton
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from nerfblend_ns.encodings.triton_hash_kernels import (
-    lookup_backward_kernel,
-    lookup_forward_kernel,
-    lookup_position_backward_kernel,
-)
+from nerfblend_ns.encodings.triton_hash_kernels import lookup_backward_kernel, lookup_forward_kernel
 
 # (samples per program, warps per program), one thread per sample and level. Blocks of 64-512
 # samples with 2-8 warps ran within 3% of each other on an H100 (2^18 samples, 47 tables).
@@ -32,12 +28,12 @@ BACKWARD_LAUNCH = (128, 4)
 
 
 def _launch(
-    kernel, sources: Tuple[Tensor, ...], positions: Tensor, frames: Optional[Tensor], levels: Tensor, target: Tensor,
-    table_shape: Tuple[int, int, int], launch: Tuple[int, int],
+    kernel, sources: Tuple[Optional[Tensor], ...], positions: Tensor, frames: Optional[Tensor], levels: Tensor,
+    targets: Tuple[Optional[Tensor], ...], table_shape: Tuple[int, int, int], launch: Tuple[int, int], **switches: bool,
 ) -> None:
-    """Forward: sources = (tables,), target = features. Backward: sources = (feature gradient,), target = table
-    gradient; or sources = (feature gradient, tables), target = position gradient. Without ``frames`` every
-    sample is looked up in every table."""
+    """Forward: sources = (tables,), targets = (features,). Backward: sources = (feature gradient, tables or
+    None), targets = (table gradient or None, position gradient or None), with the switches saying which.
+    Without ``frames`` every sample is looked up in every table."""
     num_tables, rows_per_table, features = table_shape
     block, num_warps = launch
     num_samples = positions.shape[0]
@@ -45,13 +41,14 @@ def _launch(
         return
     per_sample = frames is not None
     grid = (triton.cdiv(num_samples, block), levels.shape[0], 1 if per_sample else num_tables)
+    device = next(target for target in targets if target is not None).device
     # Triton launches on the current device; under multi-GPU training that need not be the tensors' one.
     # (Triton's CPU interpreter, used by the tests, has no device to select.)
-    with torch.cuda.device(target.device) if target.is_cuda else contextlib.nullcontext():
+    with torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext():
         kernel[grid](
-            *sources, positions, frames, levels, target, num_samples, rows_per_table,
+            *sources, positions, frames, levels, *targets, num_samples, rows_per_table,
             LEVELS=levels.shape[0], FEATURES=features, FEATURES_POW2=triton.next_power_of_2(features),
-            PER_SAMPLE_TABLE=per_sample, BLOCK=block, num_warps=num_warps,
+            PER_SAMPLE_TABLE=per_sample, BLOCK=block, num_warps=num_warps, **switches,
         )
 
 
@@ -63,7 +60,7 @@ class _FusedLookup(torch.autograd.Function):
         width = levels.shape[0] * features
         shape = (positions.shape[0], width) if frames is not None else (num_tables, positions.shape[0], width)
         out = torch.empty(shape, dtype=tables.dtype, device=tables.device)
-        _launch(lookup_forward_kernel, (tables,), positions, frames, levels, out, tuple(tables.shape), FORWARD_LAUNCH)
+        _launch(lookup_forward_kernel, (tables,), positions, frames, levels, (out,), tuple(tables.shape), FORWARD_LAUNCH)
         # The tables are needed again only for the positions' gradient.
         ctx.save_for_backward(positions, frames, levels, tables if ctx.needs_input_grad[1] else None)
         ctx.table_shape, ctx.table_dtype = tuple(tables.shape), tables.dtype
@@ -73,17 +70,15 @@ class _FusedLookup(torch.autograd.Function):
     def backward(ctx, grad_out: Tensor):
         positions, frames, levels, tables = ctx.saved_tensors
         grad_out = grad_out.contiguous()
-        grad_tables = grad_positions = None
-        if ctx.needs_input_grad[0]:
-            grad_tables = torch.zeros(ctx.table_shape, dtype=torch.float32, device=grad_out.device)
-            _launch(lookup_backward_kernel, (grad_out,), positions, frames, levels, grad_tables, ctx.table_shape, BACKWARD_LAUNCH)
+        tables_need, positions_need = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        grad_tables = torch.zeros(ctx.table_shape, dtype=torch.float32, device=grad_out.device) if tables_need else None
+        grad_positions = torch.zeros_like(positions, dtype=torch.float32) if positions_need else None
+        _launch(
+            lookup_backward_kernel, (grad_out, tables), positions, frames, levels, (grad_tables, grad_positions),
+            ctx.table_shape, BACKWARD_LAUNCH, TABLE_GRADIENT=tables_need, POSITION_GRADIENT=positions_need,
+        )
+        if grad_tables is not None:
             grad_tables = grad_tables.to(ctx.table_dtype)
-        if ctx.needs_input_grad[1]:
-            grad_positions = torch.zeros_like(positions, dtype=torch.float32)
-            _launch(
-                lookup_position_backward_kernel, (grad_out, tables), positions, frames, levels, grad_positions,
-                ctx.table_shape, BACKWARD_LAUNCH,
-            )
         return grad_tables, grad_positions, None, None
 
 

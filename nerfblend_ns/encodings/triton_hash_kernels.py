@@ -129,13 +129,20 @@ def lookup_forward_kernel(
 
 @triton.jit
 def lookup_backward_kernel(
-    grad_out_ptr, positions_ptr, frames_ptr, levels_ptr, grad_tables_ptr, num_samples, rows_per_table,
+    grad_out_ptr, tables_ptr, positions_ptr, frames_ptr, levels_ptr, grad_tables_ptr, grad_positions_ptr,
+    num_samples, rows_per_table,
     LEVELS: tl.constexpr, FEATURES: tl.constexpr, FEATURES_POW2: tl.constexpr,
     PER_SAMPLE_TABLE: tl.constexpr, BLOCK: tl.constexpr,
+    TABLE_GRADIENT: tl.constexpr, POSITION_GRADIENT: tl.constexpr,
 ):
-    """Scatters weight·dL/dfeature into the float32 table gradient; colliding corners add atomically
-    (4-wide relaxed atomics on sm_90: 0.5 ms for 2^18 samples, random or ordered along rays, so a
-    sorted segmented reduction has little to win)."""
+    """One pass over each sample's corners for either gradient or both.
+
+    Tables: scatters weight·dL/dfeature into the float32 table gradient; colliding corners add atomically
+    (4-wide relaxed atomics on sm_90: 0.5 ms for 2^18 samples, random or ordered along rays, so a sorted
+    segmented reduction has little to win). Positions: adds this level's (and table's) dL/dposition into
+    the float32 [N, 3] gradient: each corner's dL/dweight (its row · dL/dfeature) times the weight's
+    derivative along each axis, ± the other two axes' weights times the level's resolution (the fraction
+    moves by `resolution` per unit). Samples outside the unit cube get neither, as they read nothing."""
     samples, in_range, inside, level_start, cx, cy, cz, fx, fy, fz, side, hash_mask, dense = _program_samples(
         positions_ptr, frames_ptr, levels_ptr, num_samples, rows_per_table, PER_SAMPLE_TABLE, BLOCK
     )
@@ -143,43 +150,25 @@ def lookup_backward_kernel(
     writes = (in_range & inside)[:, None] & (features < FEATURES)[None, :]  # [BLOCK, F_POW2]
     offsets = _output_offsets(samples, features, num_samples, PER_SAMPLE_TABLE, LEVELS, FEATURES)
     grad = tl.load(grad_out_ptr + offsets, mask=writes, other=0.0).to(tl.float32)
-    for corner in tl.static_range(8):
-        row, weight = corner_row_and_weight(cx, cy, cz, fx, fy, fz, side, hash_mask, dense, corner)
-        targets = grad_tables_ptr + (level_start + row)[:, None] * FEATURES + features[None, :]
-        tl.atomic_add(targets, weight[:, None] * grad, mask=writes, sem="relaxed")
-
-
-@triton.jit
-def lookup_position_backward_kernel(
-    grad_out_ptr, tables_ptr, positions_ptr, frames_ptr, levels_ptr, grad_positions_ptr, num_samples, rows_per_table,
-    LEVELS: tl.constexpr, FEATURES: tl.constexpr, FEATURES_POW2: tl.constexpr,
-    PER_SAMPLE_TABLE: tl.constexpr, BLOCK: tl.constexpr,
-):
-    """Adds dL/dposition of this level (and table) into the float32 [N, 3] position gradient: each corner's
-    dL/dweight (its row · dL/dfeature) times the weight's derivative along each axis, which is ± the other
-    two axes' weights times the level's resolution (the fraction moves by `resolution` per unit). Samples
-    outside the unit cube get none, as they read nothing."""
-    samples, in_range, inside, level_start, cx, cy, cz, fx, fy, fz, side, hash_mask, dense = _program_samples(
-        positions_ptr, frames_ptr, levels_ptr, num_samples, rows_per_table, PER_SAMPLE_TABLE, BLOCK
-    )
-    features = tl.arange(0, FEATURES_POW2)  # [F_POW2]
-    reads = (in_range & inside)[:, None] & (features < FEATURES)[None, :]  # [BLOCK, F_POW2]
-    offsets = _output_offsets(samples, features, num_samples, PER_SAMPLE_TABLE, LEVELS, FEATURES)
-    grad = tl.load(grad_out_ptr + offsets, mask=reads, other=0.0).to(tl.float32)
     grad_x = tl.zeros([BLOCK], tl.float32)
     grad_y = tl.zeros([BLOCK], tl.float32)
     grad_z = tl.zeros([BLOCK], tl.float32)
     for corner in tl.static_range(8):
-        row, _ = corner_row_and_weight(cx, cy, cz, fx, fy, fz, side, hash_mask, dense, corner)
-        values = tl.load(tables_ptr + (level_start + row)[:, None] * FEATURES + features[None, :], mask=reads, other=0.0)
-        along = tl.sum(values.to(tl.float32) * grad, axis=1)  # [BLOCK] dL/dweight of this corner
-        wx, wy, wz = corner_axis_weights(fx, fy, fz, corner)
-        # d(wx)/d(fx) is +1 on the far side of the cell along x, -1 on the near side; likewise y and z.
-        grad_x += along * (wy * wz) * (2.0 * ((corner >> 2) & 1) - 1.0)
-        grad_y += along * (wx * wz) * (2.0 * ((corner >> 1) & 1) - 1.0)
-        grad_z += along * (wx * wy) * (2.0 * (corner & 1) - 1.0)
-    scale = (side - 1).to(tl.float32)  # the level's resolution
-    writes = in_range & inside
-    tl.atomic_add(grad_positions_ptr + samples * 3 + 0, grad_x * scale, mask=writes, sem="relaxed")
-    tl.atomic_add(grad_positions_ptr + samples * 3 + 1, grad_y * scale, mask=writes, sem="relaxed")
-    tl.atomic_add(grad_positions_ptr + samples * 3 + 2, grad_z * scale, mask=writes, sem="relaxed")
+        row, weight = corner_row_and_weight(cx, cy, cz, fx, fy, fz, side, hash_mask, dense, corner)
+        corner_rows = (level_start + row)[:, None] * FEATURES + features[None, :]  # [BLOCK, F_POW2]
+        if TABLE_GRADIENT:
+            tl.atomic_add(grad_tables_ptr + corner_rows, weight[:, None] * grad, mask=writes, sem="relaxed")
+        if POSITION_GRADIENT:
+            values = tl.load(tables_ptr + corner_rows, mask=writes, other=0.0)
+            along = tl.sum(values.to(tl.float32) * grad, axis=1)  # [BLOCK] dL/dweight of this corner
+            wx, wy, wz = corner_axis_weights(fx, fy, fz, corner)
+            # d(wx)/d(fx) is +1 on the far side of the cell along x, -1 on the near side; likewise y and z.
+            grad_x += along * (wy * wz) * (2.0 * ((corner >> 2) & 1) - 1.0)
+            grad_y += along * (wx * wz) * (2.0 * ((corner >> 1) & 1) - 1.0)
+            grad_z += along * (wx * wy) * (2.0 * (corner & 1) - 1.0)
+    if POSITION_GRADIENT:
+        scale = (side - 1).to(tl.float32)  # the level's resolution
+        moved = in_range & inside
+        tl.atomic_add(grad_positions_ptr + samples * 3 + 0, grad_x * scale, mask=moved, sem="relaxed")
+        tl.atomic_add(grad_positions_ptr + samples * 3 + 1, grad_y * scale, mask=moved, sem="relaxed")
+        tl.atomic_add(grad_positions_ptr + samples * 3 + 2, grad_z * scale, mask=moved, sem="relaxed")

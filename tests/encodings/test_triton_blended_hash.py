@@ -99,6 +99,28 @@ def compare_blended_lookup(config: dict, num_bases: int, num_frames: int, n: int
         assert table_grad[:, offset : offset + size].abs().amax() > 0, "a level got no gradient"
 
 
+def compare_one_gradient_at_a_time(config: dict, n: int, device: str) -> None:
+    """Training (tables only) and the held-out pose fit (positions only, frozen tables) each take one gradient."""
+    torch.manual_seed(2)
+    reference, fused = _encodings(3, config, device)
+    positions = _positions(n, device)
+    coefficients = _coefficients(2, 2).to(device)
+    frame_index = torch.randint(0, 2, (n,), device=device)
+    output_grad = torch.randn(n, reference.output_dim, device=device)
+    table_grads, position_grads = [], []
+    for encoding in (reference, fused):
+        encoding.tables.grad = None
+        encoding(positions, coefficients, frame_index).backward(output_grad)
+        table_grads.append(encoding.tables.grad)
+        encoding.tables.requires_grad_(False)
+        moved = positions.clone().requires_grad_()
+        encoding(moved, coefficients, frame_index).backward(output_grad)
+        position_grads.append(moved.grad)
+        encoding.tables.requires_grad_(True)
+    _assert_matches(table_grads[1], table_grads[0], "table gradient alone", config["max_resolution"])
+    _assert_matches(position_grads[1], position_grads[0], "position gradient alone", config["max_resolution"])
+
+
 def compare_basis_features(config: dict, num_bases: int, n: int, device: str) -> None:
     """Every sample in every basis table (the occupancy update's and the concat field's lookup)."""
     torch.manual_seed(1)
@@ -122,6 +144,7 @@ def compare_basis_features(config: dict, num_bases: int, n: int, device: str) ->
 def test_small_grid_matches_reference(num_frames):
     compare_blended_lookup(SMALL, num_bases=6, num_frames=num_frames, n=5000, device="cuda")
     compare_basis_features(SMALL, num_bases=6, n=3000, device="cuda")
+    compare_one_gradient_at_a_time(SMALL, n=3000, device="cuda")
 
 
 @pytest.mark.parametrize("num_coefficients", [46, 51])
@@ -195,3 +218,4 @@ def test_unknown_implementation_is_rejected():
 if __name__ == "__main__":
     compare_blended_lookup(SMALL, num_bases=4, num_frames=3, n=400, device="cpu")
     compare_basis_features(SMALL, num_bases=3, n=200, device="cpu")
+    compare_one_gradient_at_a_time(SMALL, n=200, device="cpu")
