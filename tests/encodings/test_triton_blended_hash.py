@@ -66,14 +66,17 @@ def _assert_matches(got: torch.Tensor, want: torch.Tensor, name: str, max_resolu
     """Equal up to float32 rounding, of two kinds. Sums taken in another order (atomics) stay within
     a tight tolerance. And the kernel may compute position · resolution − cell in one fused
     multiply-add where the reference rounds the product first: at the finest levels that moves a
-    corner weight by up to 3 · resolution · 2^-24, so a few values differ by up to 8 such weights'
-    share of the largest value."""
+    corner weight by up to 3 · resolution · 2^-24, so some values differ by up to 8 such weights'
+    share of the largest value. Features and table gradients mix the finest levels into a few
+    values only; every position-gradient value holds a finest-level term scaled by its resolution,
+    so there the shifted values are not few (0.2 % of them on a GPU, with 47 unit-scale tables)."""
     scale = float(want.abs().max())
     difference = (got - want).abs()
     loose = (24 * max_resolution * 2.0**-24 + 1e-5) * scale
     assert float(difference.max()) <= loose, f"{name}: largest difference {float(difference.max()):.3g} > {loose:.3g}"
     beyond_tight = int((difference > 1e-5 * scale + 1e-4 * want.abs()).sum())
-    assert beyond_tight <= max(1, 1e-3 * want.numel()), f"{name}: {beyond_tight} of {want.numel()} values beyond sum rounding"
+    share = 1e-2 if name.startswith("position gradient") else 1e-3
+    assert beyond_tight <= max(1, share * want.numel()), f"{name}: {beyond_tight} of {want.numel()} values beyond sum rounding"
 
 
 def compare_blended_lookup(config: dict, num_bases: int, num_frames: int, n: int, device: str) -> None:
