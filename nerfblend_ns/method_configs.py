@@ -155,6 +155,9 @@ nerfblend_method = _paper_method(
     "nerfblend",
     NerfBlendModelConfig,
     "NeRFBlendShape head avatar driven by expression coefficients (paper configuration, GPU).",
+    # Measured at this size only (docs/quality.md): +1.8 dB on the synthetic head, level on address; the small
+    # configuration lost 0.5 dB with it, so its default stays off.
+    hidden_density_weight=0.01,
 )
 
 nerfblend_small_method = _small_method(
