@@ -37,14 +37,16 @@ def project_to_pixels(
     covers [i, i + 1)) of undistorted pinhole cameras (fx, fy, cx, cy) with OpenGL camera-to-world
     matrices (looking down -z, y up), and the depth in front of the camera (≤ 0 behind it)."""
     rotation, origin = camera_to_world[:, :, :3].float(), camera_to_world[:, :, 3].float()
-    # Camera coordinates: rows of R^T applied to (p - origin), for every view and point.
-    local = torch.einsum("vji,vcj->vci", rotation, points[None].float() - origin[:, None])  # [V, C, 3]
-    depth = -local[..., 2]
     fx, fy, cx, cy = intrinsics.float().unbind(-1)  # [V] each
+    zero, one = torch.zeros_like(fx), torch.ones_like(fx)
+    # Rows (x·depth, y·depth, depth) of camera coordinates (X, Y, Z): depth = −Z, x·depth = fx·X − cx·Z,
+    # y·depth = −fy·Y − cy·Z. Folded into one matrix per view, every point costs a single matrix product.
+    lens = torch.stack([fx, zero, -cx, zero, -fy, -cy, zero, zero, -one], dim=-1).view(-1, 3, 3)
+    to_image = lens @ rotation.transpose(1, 2)  # [V, 3, 3], applied to p − origin
+    scaled = to_image @ points.float().T - (to_image @ origin[:, :, None])  # [V, 3, C]
+    depth = scaled[:, 2]
     safe_depth = depth.clamp(min=1e-9)
-    x = cx[:, None] + fx[:, None] * local[..., 0] / safe_depth
-    y = cy[:, None] - fy[:, None] * local[..., 1] / safe_depth
-    return x, y, depth
+    return scaled[:, 0] / safe_depth, scaled[:, 1] / safe_depth, depth
 
 
 def visual_hull(
@@ -71,21 +73,25 @@ def visual_hull(
             f"{camera_to_world.shape[0]} poses: need one of each per view"
         )
     points = centres.reshape(-1, 3).float()  # [C, 3]
+    # The lenses rescaled to the silhouettes' pixels (they may be at another resolution than the images).
+    to_silhouette = torch.stack([width / image_sizes[:, 1].float(), height / image_sizes[:, 0].float()], dim=-1)  # [N, 2]
+    lenses = intrinsics.float() * to_silhouette.repeat(1, 2)  # [N, 4]: (fx, cx) scale with x, (fy, cy) with y
+    # Pixel indices into the stacked silhouettes fit int32, which halves the memory traffic, where they can.
+    index_type = torch.int32 if num_views * height * width < 2**31 else torch.int64
     seen = torch.zeros(points.shape[0], dtype=torch.int32, device=points.device)
-    background = torch.zeros_like(seen)
+    head_views = torch.zeros_like(seen)
     flat_silhouettes = silhouettes.reshape(-1)
     views_per_chunk = max(1, CHUNK_ELEMENTS // max(1, points.shape[0]))
     for start in range(0, num_views, views_per_chunk):
         views = slice(start, start + views_per_chunk)
-        u, v, depth = project_to_pixels(points, intrinsics[views], camera_to_world[views])  # [V, C] each
-        size = image_sizes[views].float()  # [V, 2] (height, width)
-        inside = (depth > 0) & (u >= 0) & (u < size[:, 1:2]) & (v >= 0) & (v < size[:, 0:1])
-        column = (u * (width / size[:, 1:2])).long().clamp(0, width - 1)
-        row = (v * (height / size[:, 0:1])).long().clamp(0, height - 1)
-        view_index = torch.arange(start, start + u.shape[0], device=points.device)[:, None]
-        head = flat_silhouettes[(view_index * height + row) * width + column]  # [V, C]
+        u, v, depth = project_to_pixels(points, lenses[views], camera_to_world[views])  # [V, C] each
+        inside = (depth > 0) & (u >= 0) & (u < width) & (v >= 0) & (v < height)
+        # Truncation is the floor where it counts, inside the image; the pixels of points outside are not read.
+        first = torch.arange(start, start + u.shape[0], device=points.device, dtype=index_type)[:, None] * (height * width)
+        pixel = torch.where(inside, first + v.to(index_type) * width + u.to(index_type), 0)  # [V, C]
         seen += inside.sum(0, dtype=torch.int32)
-        background += (inside & ~head).sum(0, dtype=torch.int32)
+        head_views += (flat_silhouettes[pixel] & inside).sum(0, dtype=torch.int32)
+    background = seen - head_views
     judged = seen >= min_views
     carved = judged & (background.float() >= background_fraction * seen.float())
     kept = ~carved if keep_unseen else judged & ~carved

@@ -11,10 +11,14 @@ every run, and a resumed run re-tracks each segment it did not finish from the s
 workspace is bit for bit the one an uninterrupted run writes.
 """
 
+import contextlib
+import itertools
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Tuple
 
 import cv2
 import numpy as np
@@ -45,7 +49,7 @@ from nerfblend_ns.tracking.reporting.run_report import clip_report, tracking_rep
 from nerfblend_ns.tracking.reporting.tracking_quality import expression_report, pose_fit_report
 from nerfblend_ns.tracking.run_config import ProcessVideoConfig, cache_settings, check_options
 from nerfblend_ns.tracking.video.head_crop import SquareCrop, plan_clip_crop
-from nerfblend_ns.tracking.video.video_frames import FrameSelection, VideoInfo, decode_frames, probe_video, select_frames
+from nerfblend_ns.tracking.video.video_frames import FrameSelection, VideoInfo, decode_frames, decode_frames_ahead, probe_video, select_frames
 from nerfblend_ns.tracking.workspace.atomic_files import write_json_atomically
 from nerfblend_ns.tracking.workspace.output_guard import own_output_names, plan_output
 from nerfblend_ns.tracking.workspace.output_lock import HOLDER_FILE, OutputLock
@@ -57,6 +61,8 @@ TRACKING_SEGMENT = 50
 """Selected frames the face tracker follows one to the next before starting afresh (2 s of a 25 fps
 video): the most a resumed run re-tracks, and a fresh face detection that often costs nothing visible
 after smoothing."""
+PENDING_FRAMES = 2
+"""Frames tracked ahead of the one whose mask and files are still being made (see FrameTracker)."""
 FAR_CHANGE_WARNING = 0.5
 """The consensus outline warns when more of where its shape and the masks disagree than this lies outside the
 masks' silhouette bands (on the shared videos: 14–30 %, and 64 % on the expressive clip, whose poses put the
@@ -113,17 +119,20 @@ def _plan_crop(
     count = min(config.crop_samples, len(indices))
     samples = indices[np.unique(np.linspace(0, len(indices) - 1, count).round().astype(int))]
     names: List[str] = []
-    with FaceTracker(landmarker, video=False) as tracker:
+    # Sampled frames are decoded ahead while MediaPipe loads (a second on first use) and faces are searched.
+    with contextlib.closing(decode_frames_ahead(info.path, samples, lambda frame: cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))) as decoded:
+        first = next(decoded, None)
+        with FaceTracker(landmarker, video=False) as tracker:
 
-        def find_face(rgb: np.ndarray) -> Optional[np.ndarray]:
-            face = tracker.track(rgb)
-            if face is None:
-                return None
-            names[:] = face.blendshape_names
-            return face.landmarks[:, :2]
+            def find_face(rgb: np.ndarray) -> Optional[np.ndarray]:
+                face = tracker.track(rgb)
+                if face is None:
+                    return None
+                names[:] = face.blendshape_names
+                return face.landmarks[:, :2]
 
-        frames = (cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) for _, frame in decode_frames(info.path, samples))
-        crop, found = plan_clip_crop(frames, find_face, info.width, info.height, config.crop_scale)
+            frames = (rgb for _, rgb in itertools.chain([first] if first is not None else [], decoded))
+            crop, found = plan_clip_crop(frames, find_face, info.width, info.height, config.crop_scale)
     if crop is None:
         raise TrackingError(
             f"no face found in {info.path}: none of {len(samples)} frames sampled over the chosen range shows one "
@@ -223,18 +232,29 @@ def _track_frames(
     progress.start("tracking frames", len(missing))
     records: Dict[int, FrameTrackingResult] = {}
     segment_of = {int(index): position // TRACKING_SEGMENT for position, index in enumerate(run.indices)}
+    pending: Deque[Tuple[int, "Future[FrameTrackingResult]"]] = deque()
+
+    def collect(keep: int) -> None:
+        """Takes the finished records in frame order, waiting while more than `keep` are pending."""
+        while pending and (len(pending) > keep or pending[0][1].done()):
+            index, result = pending.popleft()
+            records[index] = result.result()
+            progress.advance()
+
     tracker, segment = None, -1
-    with SelfieSegmenter(run.models[SELFIE_SEGMENTER.file_name]) as segmenter:
+    with SelfieSegmenter(run.models[SELFIE_SEGMENTER.file_name]) as segmenter, FrameTracker(
+        segmenter, run.crop, settings, config.output_dir, cache
+    ) as frame_tracker:
         try:
-            for index, frame in decode_frames(run.info.path, missing):
+            for index, frame in decode_frames_ahead(run.info.path, missing, frame_tracker.crop):
                 if segment_of[index] != segment:
                     if tracker is not None:
                         tracker.close()
                     tracker, segment = FaceTracker(run.models[FACE_LANDMARKER.file_name], video=True), segment_of[index]
-                    frame_tracker = FrameTracker(tracker, segmenter, run.crop, settings, config.output_dir)
-                records[index] = frame_tracker.track(index, frame, int(round(index * 1000.0 / run.info.fps)))
-                cache.save(records[index])
-                progress.advance()
+                timestamp_ms = int(round(index * 1000.0 / run.info.fps))
+                pending.append((index, frame_tracker.submit(tracker, index, frame, timestamp_ms)))
+                collect(keep=PENDING_FRAMES)
+            collect(keep=0)
         finally:
             if tracker is not None:
                 tracker.close()
@@ -252,17 +272,16 @@ def _with_consensus_outline(
     """The clip with every frame's mask replaced by its consensus-outline mask (written beside the frame's own,
     which the cache keeps for later runs), and the step's report."""
     start = time.perf_counter()
-    masks = np.stack([read_head_mask(config.output_dir / record.mask_file, "gray") for record in clip.records])
-    try:
-        outline = consensus_outline(masks, clip.camera_to_world, intrinsics, config.consensus_outline)
-    except ValueError as error:
-        raise TrackingError(f"--consensus-outline.enabled: {error}") from None
-    (config.output_dir / "consensus_masks").mkdir(exist_ok=True)
-    records = []
-    for record, mask in zip(clip.records, outline.masks):
-        name = consensus_mask_file_name(record.index)
-        write_mask(config.output_dir / name, mask)
-        records.append(replace(record, mask_file=name))
+    # PNG decoding and encoding hold no interpreter lock: two threads use both cores.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        masks = np.stack(list(pool.map(lambda record: read_head_mask(config.output_dir / record.mask_file, "gray"), clip.records)))
+        try:
+            outline = consensus_outline(masks, clip.camera_to_world, intrinsics, config.consensus_outline)
+        except ValueError as error:
+            raise TrackingError(f"--consensus-outline.enabled: {error}") from None
+        (config.output_dir / "consensus_masks").mkdir(exist_ok=True)
+        records = [replace(record, mask_file=consensus_mask_file_name(record.index)) for record in clip.records]
+        list(pool.map(lambda record, mask: write_mask(config.output_dir / record.mask_file, mask), records, outline.masks))
     seconds = time.perf_counter() - start
     log(
         f"consensus outline above the ears: {outline.cells} cells; masks changed by {outline.changed_fraction:.1%} of "

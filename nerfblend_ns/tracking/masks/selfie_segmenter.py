@@ -21,7 +21,9 @@ class SelfieSegmenter:
     def person_confidence(self, rgb: np.ndarray) -> np.ndarray:
         """Per-pixel person confidence [H, W] float32 in [0, 1] of an RGB frame [H, W, 3] uint8."""
         result = self._segmenter.segment(as_mediapipe_image(rgb))
-        confidence = np.asarray(result.confidence_masks[0].numpy_view(), dtype=np.float32)
+        # A copy: the view is of a buffer that the segmenter may fill again on its next call, while this
+        # frame's mask is still being made from it.
+        confidence = np.array(result.confidence_masks[0].numpy_view(), dtype=np.float32, copy=True)
         return confidence.reshape(rgb.shape[:2])
 
     def close(self) -> None:

@@ -2,9 +2,11 @@
 
 import math
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional, Sequence, Tuple
+from typing import Callable, Iterator, Optional, Sequence, Tuple, TypeVar, Union
 
 import cv2
 import numpy as np
@@ -117,3 +119,57 @@ def decode_frames(path: Path, indices: Optional[Sequence[int]]) -> Iterator[Tupl
             index += 1
     finally:
         capture.release()
+
+
+_END = object()
+
+
+Prepared = TypeVar("Prepared")
+
+
+def decode_frames_ahead(
+    path: Path, indices: Optional[Sequence[int]], prepare: Callable[[np.ndarray], Prepared], depth: int = 8
+) -> Iterator[Tuple[int, Prepared]]:
+    """(frame index, prepare(BGR frame)) as decode_frames gives the frames, decoded and prepared on a thread of
+    its own up to `depth` wanted frames ahead of the consumer.
+
+    OpenCV decodes and resizes without holding the interpreter lock, so this work (skipped frames' decoding
+    included) overlaps the consumer's; an error of the decoder or of `prepare` is raised to the consumer.
+    """
+    ready: "queue.Queue[Union[Tuple[int, Prepared], BaseException, object]]" = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def decode() -> None:
+        frames = decode_frames(path, indices)
+        try:
+            for index, frame in frames:
+                if not put((index, prepare(frame))):
+                    return
+            put(_END)
+        except BaseException as error:  # handed to the consumer, which raises it
+            put(error)
+        finally:
+            frames.close()
+
+    thread = threading.Thread(target=decode, name="frame-decoder", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()

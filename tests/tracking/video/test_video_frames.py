@@ -1,5 +1,7 @@
-"""Video input: frame selection, frame-exact decoding and clear errors for what is not a video."""
+"""Video input: frame selection, frame-exact decoding (also ahead of the consumer) and clear errors for what is
+not a video."""
 
+import threading
 from pathlib import Path
 
 import cv2
@@ -7,7 +9,7 @@ import numpy as np
 import pytest
 
 from nerfblend_ns.tracking.errors import TrackingError
-from nerfblend_ns.tracking.video.video_frames import FrameSelection, VideoInfo, decode_frames, probe_video, select_frames
+from nerfblend_ns.tracking.video.video_frames import FrameSelection, VideoInfo, decode_frames, decode_frames_ahead, probe_video, select_frames
 
 
 def _info(frames: int = 100, fps: float = 25.0) -> VideoInfo:
@@ -44,6 +46,44 @@ def test_decoding_returns_exactly_the_wanted_frames(tmp_path: Path):
     decoded = list(decode_frames(path, [3, 7, 19]))
     assert [index for index, _ in decoded] == [3, 7, 19]
     assert [int(round(frame.mean() / 10)) for _, frame in decoded] == [3, 7, 19]
+
+
+def _decoder_threads() -> int:
+    return sum(thread.name == "frame-decoder" and thread.is_alive() for thread in threading.enumerate())
+
+
+def test_decoding_ahead_gives_what_decoding_and_preparing_in_turn_gives(tmp_path: Path):
+    path = _numbered_video(tmp_path / "numbered.mp4", 20)
+    wanted = [0, 3, 4, 7, 19]
+    ahead = list(decode_frames_ahead(path, wanted, lambda frame: frame[::2, ::2].copy(), depth=2))
+    in_turn = [(index, frame[::2, ::2]) for index, frame in decode_frames(path, wanted)]
+    assert [index for index, _ in ahead] == wanted
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(ahead, in_turn))
+    assert _decoder_threads() == 0
+
+
+def test_an_error_while_decoding_ahead_reaches_the_consumer_after_the_frames_before_it(tmp_path: Path):
+    path = _numbered_video(tmp_path / "numbered.mp4", 12)
+
+    def prepare(frame: np.ndarray) -> int:
+        if int(round(frame.mean() / 10)) == 5:
+            raise ValueError("frame 5 is damaged")
+        return int(round(frame.mean() / 10))
+
+    seen = []
+    with pytest.raises(ValueError, match="frame 5 is damaged"):
+        for index, value in decode_frames_ahead(path, None, prepare):
+            seen.append((index, value))
+    assert seen == [(index, index) for index in range(5)]
+    assert _decoder_threads() == 0
+
+
+def test_a_consumer_that_stops_early_stops_the_decoder(tmp_path: Path):
+    path = _numbered_video(tmp_path / "numbered.mp4", 20)
+    frames = decode_frames_ahead(path, None, lambda frame: frame, depth=1)
+    assert next(frames)[0] == 0
+    frames.close()  # the decoder is blocked on a full queue: closing must not wait for the whole video
+    assert _decoder_threads() == 0
 
 
 def test_missing_file_directory_and_non_video_are_clear_errors(tmp_path: Path):
