@@ -54,7 +54,7 @@ class ProcessVideoConfig:
     mask: HeadMaskConfig = field(default_factory=HeadMaskConfig)
     """The head mask's rule (head-fixed volumes by default, or the chin line) and its settings."""
     consensus_outline: ConsensusOutlineConfig = field(default_factory=ConsensusOutlineConfig)
-    """Above the ears, masks of one head-fixed shape that the clip's masks vote for (docs/tracking.md); off by default."""
+    """Above the ears, masks of one head-fixed shape that the clip's masks vote for (docs/tracking.md)."""
     image_format: Literal["jpg", "png"] = "jpg"
     """File format of the workspace frames."""
     jpeg_quality: int = 95
@@ -82,6 +82,7 @@ def check_options(config: ProcessVideoConfig) -> None:
         "--smoothing.pose-window-s": config.smoothing.pose_window_s,
         "--smoothing.expression-window-s": config.smoothing.expression_window_s,
         "--consensus-outline.background-fraction": config.consensus_outline.background_fraction,
+        "--consensus-outline.max-far-change": config.consensus_outline.max_far_change,
     }
     for flag, value in numbers.items():
         if value is not None and not math.isfinite(value):
@@ -100,6 +101,10 @@ def check_options(config: ProcessVideoConfig) -> None:
         (
             0.0 < config.consensus_outline.background_fraction <= 1.0,
             f"--consensus-outline.background-fraction must lie in (0, 1], got {config.consensus_outline.background_fraction}",
+        ),
+        (
+            0.0 <= config.consensus_outline.max_far_change <= 1.0,
+            f"--consensus-outline.max-far-change must lie in [0, 1], got {config.consensus_outline.max_far_change}",
         ),
         (
             config.consensus_outline.resolution >= 8 and config.consensus_outline.resolution % 2 == 0,

@@ -49,7 +49,13 @@ from nerfblend_ns.tracking.reporting.run_report import clip_report, tracking_rep
 from nerfblend_ns.tracking.reporting.tracking_quality import expression_report, pose_fit_report
 from nerfblend_ns.tracking.run_config import ProcessVideoConfig, cache_settings, check_options
 from nerfblend_ns.tracking.video.head_crop import SquareCrop, plan_clip_crop
-from nerfblend_ns.tracking.video.video_frames import FrameSelection, VideoInfo, decode_frames, decode_frames_ahead, probe_video, select_frames
+from nerfblend_ns.tracking.video.video_frames import (
+    FrameSelection,
+    VideoInfo,
+    decode_frames_ahead,
+    probe_video,
+    select_frames,
+)
 from nerfblend_ns.tracking.workspace.atomic_files import write_json_atomically
 from nerfblend_ns.tracking.workspace.output_guard import own_output_names, plan_output
 from nerfblend_ns.tracking.workspace.output_lock import HOLDER_FILE, OutputLock
@@ -63,10 +69,6 @@ video): the most a resumed run re-tracks, and a fresh face detection that often 
 after smoothing."""
 PENDING_FRAMES = 2
 """Frames tracked ahead of the one whose mask and files are still being made (see FrameTracker)."""
-FAR_CHANGE_WARNING = 0.5
-"""The consensus outline warns when more of where its shape and the masks disagree than this lies outside the
-masks' silhouette bands (on the shared videos: 14–30 %, and 64 % on the expressive clip, whose poses put the
-shape off the head)."""
 MIN_TRACKED_FRAMES = 2
 """Fewest tracked frames a workspace is written from: one frame gives the rays of a single camera,
 from which the pose report's landmark template cannot be triangulated."""
@@ -120,7 +122,8 @@ def _plan_crop(
     samples = indices[np.unique(np.linspace(0, len(indices) - 1, count).round().astype(int))]
     names: List[str] = []
     # Sampled frames are decoded ahead while MediaPipe loads (a second on first use) and faces are searched.
-    with contextlib.closing(decode_frames_ahead(info.path, samples, lambda frame: cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))) as decoded:
+    to_rgb = lambda frame: cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)  # noqa: E731
+    with contextlib.closing(decode_frames_ahead(info.path, samples, to_rgb)) as decoded:
         first = next(decoded, None)
         with FaceTracker(landmarker, video=False) as tracker:
 
@@ -270,35 +273,44 @@ def _with_consensus_outline(
     config: ProcessVideoConfig, clip: TrackedClip, intrinsics: PinholeIntrinsics, log: Log
 ) -> Tuple[TrackedClip, Dict[str, Any]]:
     """The clip with every frame's mask replaced by its consensus-outline mask (written beside the frame's own,
-    which the cache keeps for later runs), and the step's report."""
+    which the cache keeps for later runs), or as it is where the clip is too short to vote or its poses disagree
+    with the shape; and the step's report."""
+    settings = config.consensus_outline
+    if len(clip.records) < settings.min_views:
+        reason = f"{len(clip.records)} frames cannot outvote one another (--consensus-outline.min-views {settings.min_views})"
+        log(f"consensus outline not used: {reason}; the frames' own masks are kept")
+        return clip, {"consensus_outline": {**asdict(settings), "applied": False, "reason": reason}}
     start = time.perf_counter()
     # PNG decoding and encoding hold no interpreter lock: two threads use both cores.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        masks = np.stack(list(pool.map(lambda record: read_head_mask(config.output_dir / record.mask_file, "gray"), clip.records)))
-        try:
-            outline = consensus_outline(masks, clip.camera_to_world, intrinsics, config.consensus_outline)
-        except ValueError as error:
-            raise TrackingError(f"--consensus-outline.enabled: {error}") from None
-        (config.output_dir / "consensus_masks").mkdir(exist_ok=True)
-        records = [replace(record, mask_file=consensus_mask_file_name(record.index)) for record in clip.records]
-        list(pool.map(lambda record, mask: write_mask(config.output_dir / record.mask_file, mask), records, outline.masks))
+        own_masks = pool.map(lambda record: read_head_mask(config.output_dir / record.mask_file, "gray"), clip.records)
+        outline = consensus_outline(np.stack(list(own_masks)), clip.camera_to_world, intrinsics, settings)
+        applied = outline.far_change_fraction <= settings.max_far_change
+        records = clip.records
+        if applied:
+            (config.output_dir / "consensus_masks").mkdir(exist_ok=True)
+            records = [replace(record, mask_file=consensus_mask_file_name(record.index)) for record in clip.records]
+            written = pool.map(lambda record, mask: write_mask(config.output_dir / record.mask_file, mask), records, outline.masks)
+            list(written)  # raises the first write error
     seconds = time.perf_counter() - start
-    log(
-        f"consensus outline above the ears: {outline.cells} cells; masks changed by {outline.changed_fraction:.1%} of "
-        f"their area (outlines moved by at most {config.consensus_outline.max_shift_px or 'any number of'} px), area "
-        f"×{outline.area_ratio:.3f}; {outline.far_change_fraction:.0%} of where shape and masks disagree lies more than "
-        f"{SILHOUETTE_BAND_PX} px from the frames' own outlines ({seconds:.1f} s)"
-    )
-    if outline.far_change_fraction > FAR_CHANGE_WARNING:
+    far = f"{outline.far_change_fraction:.0%} of where shape and masks disagree lies more than {SILHOUETTE_BAND_PX} px from the frames' own outlines"
+    if applied:
         log(
-            f"warning: the consensus shape lies more than {SILHOUETTE_BAND_PX} px off most masks' outlines: the poses "
-            "disagree with the masks (or the hair moves on the head); look at contact_sheet.png, and consider tracking without "
-            "--consensus-outline.enabled (docs/tracking.md)"
+            f"consensus outline above the ears: {outline.cells} cells; masks changed by {outline.changed_fraction:.1%} of "
+            f"their area (outlines moved by at most {settings.max_shift_px or 'any number of'} px), area "
+            f"×{outline.area_ratio:.3f}; {far} ({seconds:.1f} s)"
+        )
+        reason = ""
+    else:
+        reason = f"{far} (more than --consensus-outline.max-far-change {settings.max_far_change:g})"
+        log(
+            f"warning: consensus outline not used: {reason}: the poses disagree with the masks (or the hair moves on the "
+            "head), and the shape would land off the head; the frames' own masks are kept (docs/tracking.md)"
         )
     report = {
         "consensus_outline": {
-            **asdict(config.consensus_outline), "cells": outline.cells, "area_ratio": round(outline.area_ratio, 5),
-            "changed_fraction": round(outline.changed_fraction, 5),
+            **asdict(settings), "applied": applied, "reason": reason, "cells": outline.cells,
+            "area_ratio": round(outline.area_ratio, 5), "changed_fraction": round(outline.changed_fraction, 5),
             "far_change_fraction": round(outline.far_change_fraction, 5), "seconds": round(seconds, 3),
         }
     }

@@ -48,6 +48,8 @@ CONFIG = ProcessVideoConfig(video=Path("clip.mp4"), output_dir=Path("out"))
         ({"consensus_outline": ConsensusOutlineConfig(min_views=0)}, "--consensus-outline.min-views must be ≥ 1"),
         ({"consensus_outline": ConsensusOutlineConfig(max_shift_px=-1)}, "--consensus-outline.max-shift-px must be ≥ 0"),
         ({"consensus_outline": ConsensusOutlineConfig(max_views=4)}, "--consensus-outline.max-views must be at least"),
+        ({"consensus_outline": ConsensusOutlineConfig(max_far_change=1.5)}, "--consensus-outline.max-far-change must lie in \\[0, 1\\]"),
+        ({"consensus_outline": ConsensusOutlineConfig(max_far_change=float("nan"))}, "--consensus-outline.max-far-change must be a finite"),
     ],
 )
 def test_an_option_out_of_range_is_named(options, message):
