@@ -1,6 +1,8 @@
 """Temporal smoothing: noise goes down, a step stays where it was, poses stay rigid."""
 
 import numpy as np
+import pytest
+from scipy.signal import savgol_filter
 from scipy.spatial.transform import Rotation
 
 from nerfblend_ns.tracking.poses.smoothing import (
@@ -19,6 +21,16 @@ def _noisy_sine(num_frames: int = 300, noise: float = 0.05) -> tuple:
     time = np.arange(num_frames) / 30.0
     clean = np.sin(2 * np.pi * 0.5 * time)[:, None]  # [N, 1] slow motion at 0.5 Hz
     return clean, clean + np.random.default_rng(0).normal(0, noise, clean.shape)
+
+
+@pytest.mark.parametrize(
+    "frames, window, polyorder, shape",
+    [(300, 9, 2, (3,)), (9, 9, 2, (2,)), (10, 9, 2, ()), (120, 11, 3, (4, 4)), (40, 5, 2, (6,))],
+)
+def test_savitzky_golay_matches_scipys_interp_mode(frames, window, polyorder, shape):
+    values = np.random.default_rng(frames).normal(size=(frames, *shape))
+    reference = savgol_filter(values, min(window, frames if frames % 2 else frames - 1), polyorder, axis=0, mode="interp")
+    np.testing.assert_allclose(savitzky_golay(values, window, polyorder), reference, rtol=0, atol=1e-12)
 
 
 def test_savitzky_golay_removes_most_noise_of_a_slow_signal():
