@@ -18,7 +18,7 @@ from nerfblend_ns.dataparsers.layouts import read_sequence
 from nerfblend_ns.checkpoint_choice import checkpoint_problem, checkpoint_step, newest_readable_checkpoint
 from nerfblend_ns.checkpoint_weights import CheckpointWeightsError
 from nerfblend_ns.input_errors import InputError
-from nerfblend_ns.run_config_yaml import load_run_config
+from nerfblend_ns.run_config_yaml import load_run_config, training_workspace
 
 SHOWN_NAMES = 6
 """Coefficient names listed in a refusal; the rest are counted."""
@@ -75,8 +75,7 @@ def _run_expression_names(config_path: Path) -> Optional[List[str]]:
     """The coefficient names of the workspace a run was trained on, where its config and workspace remain."""
     try:
         config = load_run_config(config_path)
-        dataparser = config.pipeline.datamanager.dataparser
-        return list(read_sequence(Path(config.pipeline.datamanager.data or dataparser.data), dataparser.layout).expression_names)
+        return list(read_sequence(training_workspace(config), config.pipeline.datamanager.dataparser.layout).expression_names)
     except (InputError, OSError, AttributeError, TypeError, yaml.YAMLError):  # the counts still name the mismatch
         return None
 

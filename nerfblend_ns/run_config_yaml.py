@@ -181,6 +181,12 @@ def load_run_config(path: Path) -> Any:
     return yaml.load(path.read_text(), Loader=RunConfigLoader)
 
 
+def training_workspace(config: Any) -> Path:
+    """The workspace a run's config (a TrainerConfig) trains on."""
+    datamanager = config.pipeline.datamanager
+    return Path(datamanager.data or datamanager.dataparser.data)
+
+
 def guard_full_yaml_loader() -> None:
     """Makes `yaml.Loader`, with which nerfstudio's `ns-*` commands read configs, this restricted loader.
 

@@ -15,7 +15,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "nerfblend_ns"
 
 LAYERS: Sequence[FrozenSet[str]] = (
     frozenset({"input_errors", "pinhole_intrinsics", "face_mesh_landmarks", "known_warnings", "expression_space"}
-              | {"spatial_order", "mask_holes"}),
+              | {"spatial_order", "mask_holes", "residual_coefficients"}),
     frozenset({"mask_hull"}),
     frozenset({"checkpoint_choice", "checkpoint_loading", "checkpoint_weights", "run_config_yaml"}
               | {"encodings", "metrics", "perceptual", "viewer"}),

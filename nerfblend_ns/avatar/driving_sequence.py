@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 from jaxtyping import Float
@@ -13,6 +13,7 @@ from nerfblend_ns.avatar.loading import AvatarError
 from nerfblend_ns.dataparsers.layouts import LayoutName, read_sequence
 from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig
 from nerfblend_ns.expression_space import COEFFICIENTS_KEY
+from nerfblend_ns.residual_coefficients import is_residual_name
 
 
 @dataclass
@@ -22,15 +23,22 @@ class DrivingSequence:
     coefficients: Float[Tensor, "n k"]
     cameras: Cameras
     """[N] the video's cameras, in the model's world units (the dataparser's normalisation)."""
+    neutral_names: List[str]
+    """The model's residual coefficients held at 0 (neutral): the driving workspace is another clip, or lacks them."""
 
 
-def _reorder(names: Sequence[str], model_names: Sequence[str], workspace: Path) -> List[int]:
-    """Column of each model coefficient in the workspace's coefficients; refuses a different set."""
-    if list(names) == list(model_names):
-        return list(range(len(names)))
-    missing = [name for name in model_names if name not in names]
-    extra = [name for name in names if name not in model_names]
-    if missing or extra or len(names) != len(model_names):
+def _reorder(
+    names: Sequence[str], model_names: Sequence[str], workspace: Path, own_clip: bool
+) -> List[Optional[int]]:
+    """Column of each model coefficient in the workspace's coefficients, None for a residual coefficient held at
+    neutral; refuses a different set of named coefficients.
+
+    A residual coefficient is a direction of the clip it was tracked from: another clip's values of the same
+    name lie along other directions, so only the model's own workspace drives them."""
+    named, model_named = ([name for name in group if not is_residual_name(name)] for group in (names, model_names))
+    missing = [name for name in model_named if name not in named]
+    extra = [name for name in named if name not in model_named]
+    if missing or extra or len(named) != len(model_named):
         details = "; ".join(
             part for part in (
                 f"missing {', '.join(missing)}" if missing else "",
@@ -41,13 +49,20 @@ def _reorder(names: Sequence[str], model_names: Sequence[str], workspace: Path) 
             f"{workspace}: its {len(names)} expression coefficients are not the model's {len(model_names)} "
             f"({details or 'repeated names'}); drive a model with coefficients of the same tracker"
         )
-    return [list(names).index(name) for name in model_names]
+    return [
+        None if is_residual_name(name) and (not own_clip or name not in names) else list(names).index(name)
+        for name in model_names
+    ]
 
 
-def read_driving_sequence(workspace: Path, model_names: Sequence[str], layout: LayoutName = "auto") -> DrivingSequence:
-    """Every frame of `workspace` (any layout), in video order."""
+def read_driving_sequence(
+    workspace: Path, model_names: Sequence[str], layout: LayoutName = "auto", training_workspace: Optional[Path] = None
+) -> DrivingSequence:
+    """Every frame of `workspace` (any layout), in video order; `training_workspace` is the model's own, whose
+    residual coefficients alone drive the model's (the others' are held at neutral)."""
     sequence = read_sequence(workspace, layout)
-    columns = _reorder(sequence.expression_names, model_names, workspace)
+    own_clip = training_workspace is not None and workspace.resolve() == training_workspace.resolve()
+    columns = _reorder(sequence.expression_names, model_names, workspace, own_clip)
     published = sequence.predefined_splits
     # Without published splits, holding out no test frames makes the train split the whole video.
     splits = [name for name, indices in published.items() if len(indices)] if published else ["train"]
@@ -65,5 +80,10 @@ def read_driving_sequence(workspace: Path, model_names: Sequence[str], layout: L
         width=torch.cat([c.width for c in frames]), height=torch.cat([c.height for c in frames]),
         camera_type=torch.cat([c.camera_type for c in frames]),
     )
-    coefficients = torch.cat([c.metadata[COEFFICIENTS_KEY] for c in frames])[:, columns]  # [N, K]
-    return DrivingSequence(coefficients, cameras)
+    driving = torch.cat([c.metadata[COEFFICIENTS_KEY] for c in frames])  # [N, K driving]
+    coefficients = torch.zeros(driving.shape[0], len(model_names), dtype=driving.dtype)  # [N, K]
+    for column, source in enumerate(columns):
+        if source is not None:
+            coefficients[:, column] = driving[:, source]
+    neutral = [name for name, source in zip(model_names, columns) if source is None]
+    return DrivingSequence(coefficients, cameras, neutral)

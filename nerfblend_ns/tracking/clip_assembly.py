@@ -12,6 +12,7 @@ from nerfblend_ns.tracking.expressions.expression_fidelity import (
     residual_components,
 )
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
+from nerfblend_ns.residual_coefficients import RESIDUAL_NAME
 from nerfblend_ns.tracking.poses.head_pose import camera_to_world
 from nerfblend_ns.tracking.poses.pose_fit import PoseFitConfig, fit_poses
 from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig, contiguous_runs, smooth_poses, smooth_values
@@ -50,10 +51,6 @@ def assemble_clip(
         poses = fit_poses(landmarks, raw_poses, intrinsics, runs, pose_fit, step_s=1.0 / rate_hz).camera_to_world
     smoothed = ExpressionTable(names=raw.names, values=np.clip(values, 0.0, 1.0))
     return TrackedClip(records, raw_poses, poses, raw, smoothed), static_names
-
-
-RESIDUAL_NAME = "mouthResidual{}"
-"""Names of the unnamed extra coefficients: the principal components of the lip motion the others leave out."""
 
 
 def with_residual_coefficients(clip: TrackedClip, intrinsics: PinholeIntrinsics, count: int) -> TrackedClip:
