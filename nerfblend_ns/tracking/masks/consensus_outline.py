@@ -35,8 +35,7 @@ class ConsensusOutlineConfig:
     """The clip's masks voting for one head shape above the ears."""
 
     enabled: bool = True
-    """Replace every mask above the line through the ears by the clip's consensus head shape seen by that frame's
-    camera, unless the clip is too short to vote or its poses disagree with the shape (then its own masks stay)."""
+    """Replace each mask above the ears by the clip's consensus head shape, unless the clip is too short to vote or its poses disagree with the shape."""
     background_fraction: float = 0.05
     """A cell leaves the shape when at least this fraction of the views that see it see background there."""
     min_views: int = 8
@@ -48,8 +47,7 @@ class ConsensusOutlineConfig:
     max_shift_px: int = 6
     """The shape moves no outline by more than this many pixels (0: no limit): farther off, the frame's pose is wrong."""
     max_far_change: float = 0.5
-    """The frames keep their own masks when more than this share of where shape and masks disagree lies outside the
-    masks' silhouette bands: the poses, not the masks, disagree with the shape (1: the shape is always used)."""
+    """Keep the frames' own masks when more than this share of the shape's disagreement with them lies off their outlines (the poses are off); 1: always use the shape."""
 
 
 @dataclass(frozen=True)
