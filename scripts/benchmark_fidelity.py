@@ -7,7 +7,9 @@ Per workspace: trains for the given minutes of wall time (evaluations excluded) 
 scores the test split (every --test-stride-th frame) and a fixed set of training frames: full-frame
 PSNR/SSIM/LPIPS/L1/MSE under the evaluation protocol (docs/evaluation.md), PSNR/SSIM/LPIPS inside
 the face region (the face oval of the frame's landmarks, which no head mask shapes), the per-frame PSNR with its median, 10th
-percentile and minimum, the test − training gap, steps/s and rendering frames/s at 512². Writes
+percentile and minimum, the test − training gap, steps/s and rendering frames/s at 512², and the rank
+correlation of the per-frame PSNR with each test frame's distance to the nearest training frame in
+coefficients and in head rotation (which of the two the model fails to generalise over). Writes
 DIR/fidelity.json (rewritten at every checkpoint, so a run cut short keeps what it measured), a
 picture per workspace of its 3 worst and 3 median test frames (ground truth | prediction | error), and
 prints a table. --compare prints B − A per workspace, checkpoint and score.
@@ -34,6 +36,7 @@ from nerfblend_ns.benchmarks.fidelity_scores import (
 )
 from nerfblend_ns.benchmarks.fidelity_tables import comparison_table, run_table
 from nerfblend_ns.benchmarks.frame_grid import write_rgb_png
+from nerfblend_ns.benchmarks.frame_novelty import FrameNovelty, frame_novelty, rank_correlation
 from nerfblend_ns.benchmarks.held_out_pose_fit import HeldOutPoseFitConfig
 from nerfblend_ns.benchmarks.held_out_renders import evenly_spaced, render_test_frames
 from nerfblend_ns.benchmarks.render_speed import measure_render, square_cameras
@@ -42,6 +45,7 @@ from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, pars
 from nerfblend_ns.benchmarks.variant_runs import release_device_memory
 from nerfblend_ns.dataparsers.layouts import read_sequence
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
+from nerfblend_ns.expression_space import COEFFICIENTS_KEY
 from nerfblend_ns.perceptual import load_lpips_vgg
 
 RESULT_FILE = "fidelity.json"
@@ -105,11 +109,17 @@ def _benchmark_workspace(args: argparse.Namespace, data: Path, name: str, lpips:
         "train_frame_indices": train_indices,
         "checkpoints": [],
     }
+    novelty = _test_novelty(train, test, test_indices)
+    run["test_novelty"] = {
+        "coefficient_distance": novelty.coefficient_distance.tolist(),
+        "rotation_distance_deg": novelty.rotation_distance_deg.tolist(),
+    }
     document["runs"].append(run)
     print(f"== {name}: {len(train)} training and {len(test)} test frames, face region {run['face_region']}", flush=True)
 
     def score(_) -> Dict[str, Any]:
         test_scores = summarize(score_frames(model, test, test_indices, lpips), per_frame=True)
+        test_scores["novelty_correlation"] = _novelty_correlation(test_scores["per_frame_psnr"], novelty)
         train_scores = summarize(score_frames(model, train, train_indices, lpips), per_frame=False)
         scores = {"test": test_scores, "train": train_scores, "gap": generalisation_gap(test_scores, train_scores)}
         if args.pose_fit_steps > 0:
@@ -139,6 +149,22 @@ def _benchmark_workspace(args: argparse.Namespace, data: Path, name: str, lpips:
     train_with_checkpoints(trainer, args.minutes, [], args.max_steps, on_checkpoint=save, score_checkpoint=score)
     if run["checkpoints"]:
         _write_picture(args, trainer, run)
+
+
+def _test_novelty(train, test, test_indices: List[int]) -> FrameNovelty:
+    """The scored test frames' distances to every training frame's coefficients and head rotation."""
+    coefficients = lambda dataset: dataset.cameras.metadata[COEFFICIENTS_KEY].double().numpy()  # noqa: E731
+    rotations = lambda dataset: dataset.cameras.camera_to_worlds[:, :3, :3].double().numpy()  # noqa: E731
+    return frame_novelty(coefficients(train), rotations(train), coefficients(test)[test_indices], rotations(test)[test_indices])
+
+
+def _novelty_correlation(psnrs: List[float], novelty: FrameNovelty) -> Dict[str, float]:
+    """Rank correlations of the test frames' PSNR with their novelty (left out where undefined)."""
+    correlations = {
+        "coefficient": rank_correlation(psnrs, novelty.coefficient_distance),
+        "rotation": rank_correlation(psnrs, novelty.rotation_distance_deg),
+    }
+    return {name: value for name, value in correlations.items() if value == value}
 
 
 def _write_picture(args: argparse.Namespace, trainer, run: Dict[str, Any]) -> None:

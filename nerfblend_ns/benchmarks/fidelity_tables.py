@@ -24,6 +24,8 @@ _COLUMNS: List[Tuple[str, str, str]] = [
     ("gap", "gap.full.psnr", "{:+.2f}"),
     ("face gap", "gap.face.psnr", "{:+.2f}"),
     ("outline err", "test.silhouette.error_share", "{:.0%}"),
+    ("ρ coef", "test.novelty_correlation.coefficient", "{:+.2f}"),
+    ("ρ pose", "test.novelty_correlation.rotation", "{:+.2f}"),
     ("fps", "render_fps", "{:.1f}"),
 ]
 """Header, flat score name and format of each column of the run table."""

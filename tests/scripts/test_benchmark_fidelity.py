@@ -35,6 +35,9 @@ def test_tiny_run_writes_every_score_a_picture_and_compares_with_itself(tmp_path
     (run,) = document["runs"]
     assert run["name"] == "head" and run["face_region"] == "face-oval" and run["landmark_kind"] == "face-oval"
     assert run["frames"] == {"train": 14, "test": 2, "test_scored": 2, "train_scored": 3}
+    novelty = run["test_novelty"]  # two frames: too few for a rank correlation, which is left out
+    assert len(novelty["coefficient_distance"]) == len(novelty["rotation_distance_deg"]) == 2
+    assert all(value >= 0 for values in novelty.values() for value in values)
     first, last = run["checkpoints"]
     assert [first["target_minutes"], last["target_minutes"]] == [0.01, 0.02] and first["steps"] < last["steps"]
     for checkpoint in run["checkpoints"]:
