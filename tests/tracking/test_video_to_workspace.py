@@ -437,18 +437,20 @@ def test_a_signalled_command_resumes_to_the_same_workspace(clip_dir: Path, tmp_p
 def test_two_concurrent_commands_on_one_folder(clip_dir: Path, tmp_path: Path):
     clip = clip_dir / "clip.mp4"
     workspace = tmp_path / "workspace"
-    first = subprocess.Popen(_command(clip, workspace), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first_output = tmp_path / "first_run.log"  # what a failure below is explained by
+    with first_output.open("w") as log:
+        first = subprocess.Popen(_command(clip, workspace), stdout=log, stderr=subprocess.STDOUT)
     try:
         while first.poll() is None and not (workspace / ".nerfblend-track" / "lock_holder.json").exists():
             time.sleep(0.01)
         first.send_signal(signal.SIGSTOP)  # holds its lock, paused, while the second starts
-        assert first.poll() is None, "the first run ended before the second started"
+        assert first.poll() is None, f"the first run ended before the second started:\n{first_output.read_text()}"
         second = subprocess.run(_command(clip, workspace), capture_output=True, text=True, timeout=300)
         first.send_signal(signal.SIGCONT)
         message = " ".join(second.stderr.split())
-        assert second.returncode == 2 and f"{workspace} is being written by another" in message
+        assert second.returncode == 2 and f"{workspace} is being written by another" in message, message
         assert f"process {first.pid} on" in message
-        assert first.wait(timeout=600) == 0
+        assert first.wait(timeout=600) == 0, first_output.read_text()
     finally:
         first.kill()
     assert json.loads((workspace / "tracking_report.json").read_text())["tracked_frames"] == CLIP_FRAMES
