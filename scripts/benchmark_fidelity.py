@@ -175,8 +175,11 @@ def _write_picture(args: argparse.Namespace, trainer, run: Dict[str, Any]) -> No
     indices = [test_scores["frame_indices"][position] for position in positions]
     ground_truths, predictions = render_test_frames(trainer, indices)
     dataset = trainer.pipeline.datamanager.eval_dataset
+    novelty = run["test_novelty"]
     labels = [
-        f"{'worst' if rank < args.picture_frames else 'median'}: test frame {index}, PSNR {psnrs[position]:.2f}"
+        f"{'worst' if rank < args.picture_frames else 'median'}: test frame {index}, PSNR {psnrs[position]:.2f}\n"
+        f"from training: coefficients {novelty['coefficient_distance'][position]:.2f}, "
+        f"pose {novelty['rotation_distance_deg'][position]:.1f} deg"
         for rank, (position, index) in enumerate(zip(positions, indices))
     ]
     regions = [face_region(dataset, index, *truth.shape[:2]) for index, truth in zip(indices, ground_truths)]

@@ -17,10 +17,13 @@ def error_heat_map(ground_truth: np.ndarray, prediction: np.ndarray) -> np.ndarr
 
 
 def _label(image: np.ndarray, text: str) -> np.ndarray:
+    """The image with `text` written at its top, a line per "\n"."""
     labelled = image.copy()
     scale = max(image.shape[1] / 512, 0.3)
-    for colour, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):  # outlined, readable on any background
-        cv2.putText(labelled, text, (4, int(20 * scale) + 2), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, colour, thickness, cv2.LINE_AA)
+    for row, line in enumerate(text.split("\n")):
+        baseline = int(20 * scale) * (row + 1) + 2
+        for colour, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):  # outlined, readable on any background
+            cv2.putText(labelled, line, (4, baseline), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, colour, thickness, cv2.LINE_AA)
     return labelled
 
 

@@ -27,3 +27,12 @@ def test_rows_stack_frames_with_three_columns_and_label_the_prediction_only():
     heat = picture[:64, 128:]
     assert (heat[19:41, 19:41] != heat[0, 0]).any() and (heat[30, 30] == heat[0, 0]).all()  # outline only
     assert (picture[64:, 128:] == picture[64, 128]).all()  # no region: no outline
+
+
+def test_a_label_of_two_lines_writes_the_second_below_the_first():
+    truth = np.full((512, 512, 3), 120, np.uint8)
+    one = error_rows([truth], [truth.copy()], ["worst: PSNR 12.34"])[:, 512:1024]
+    two = error_rows([truth], [truth.copy()], ["worst: PSNR 12.34\nfrom training: coefficients 0.34"])[:, 512:1024]
+    written_rows = lambda picture: np.nonzero((picture != 120).any(axis=(1, 2)))[0]  # noqa: E731
+    assert written_rows(one).max() < 30 and 30 < written_rows(two).max() < 50
+    assert (two[: written_rows(one).max() + 1] == one[: written_rows(one).max() + 1]).all()
