@@ -123,7 +123,10 @@ def entrypoint() -> None:
         raise SystemExit(130) from None
     console.print(Text(_summary(report)))
     console.print(
-        Text(f"workspace written to {config.output_dir} (transforms.json, tracking_report.json, contact_sheet.png)")
+        Text(
+            f"workspace written to {config.output_dir} (transforms.json, tracking_report.json, contact_sheet.png) "
+            f"in {report['run_seconds']:.1f} s"
+        )
     )
 
 

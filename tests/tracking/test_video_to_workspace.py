@@ -104,6 +104,7 @@ def test_clip_becomes_a_workspace_the_dataparser_reads(tracked):
     assert ovals.shape == (len(test.image_filenames), 36, 2)
     saved = json.loads((workspace / "tracking_report.json").read_text())
     assert saved["tracked_fraction"] == 1.0
+    assert 0 < saved["tracking_seconds"] < saved["run_seconds"]
 
 
 def test_head_mask_rays_pass_within_the_workspace_radius(tracked):
