@@ -11,8 +11,6 @@ every run, and a resumed run re-tracks each segment it did not finish from the s
 workspace is bit for bit the one an uninterrupted run writes.
 """
 
-import contextlib
-import itertools
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -52,7 +50,7 @@ from nerfblend_ns.tracking.video.head_crop import SquareCrop, plan_clip_crop
 from nerfblend_ns.tracking.video.video_frames import (
     FrameSelection,
     VideoInfo,
-    decode_frames_ahead,
+    FramesAhead,
     probe_video,
     select_frames,
 )
@@ -123,19 +121,17 @@ def _plan_crop(
     names: List[str] = []
     # Sampled frames are decoded ahead while MediaPipe loads (a second on first use) and faces are searched.
     to_rgb = lambda frame: cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)  # noqa: E731
-    with contextlib.closing(decode_frames_ahead(info.path, samples, to_rgb)) as decoded:
-        first = next(decoded, None)
-        with FaceTracker(landmarker, video=False) as tracker:
+    with FramesAhead(info.path, samples, to_rgb) as decoded, FaceTracker(landmarker, video=False) as tracker:
 
-            def find_face(rgb: np.ndarray) -> Optional[np.ndarray]:
-                face = tracker.track(rgb)
-                if face is None:
-                    return None
-                names[:] = face.blendshape_names
-                return face.landmarks[:, :2]
+        def find_face(rgb: np.ndarray) -> Optional[np.ndarray]:
+            face = tracker.track(rgb)
+            if face is None:
+                return None
+            names[:] = face.blendshape_names
+            return face.landmarks[:, :2]
 
-            frames = (rgb for _, rgb in itertools.chain([first] if first is not None else [], decoded))
-            crop, found = plan_clip_crop(frames, find_face, info.width, info.height, config.crop_scale)
+        frames = (rgb for _, rgb in decoded)
+        crop, found = plan_clip_crop(frames, find_face, info.width, info.height, config.crop_scale)
     if crop is None:
         raise TrackingError(
             f"no face found in {info.path}: none of {len(samples)} frames sampled over the chosen range shows one "
@@ -247,9 +243,9 @@ def _track_frames(
     tracker, segment = None, -1
     with SelfieSegmenter(run.models[SELFIE_SEGMENTER.file_name]) as segmenter, FrameTracker(
         segmenter, run.crop, settings, config.output_dir, cache
-    ) as frame_tracker:
+    ) as frame_tracker, FramesAhead(run.info.path, missing, frame_tracker.crop) as decoded:
         try:
-            for index, frame in decode_frames_ahead(run.info.path, missing, frame_tracker.crop):
+            for index, frame in decoded:
                 if segment_of[index] != segment:
                     if tracker is not None:
                         tracker.close()

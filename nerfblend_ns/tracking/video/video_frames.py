@@ -127,49 +127,66 @@ _END = object()
 Prepared = TypeVar("Prepared")
 
 
-def decode_frames_ahead(
-    path: Path, indices: Optional[Sequence[int]], prepare: Callable[[np.ndarray], Prepared], depth: int = 8
-) -> Iterator[Tuple[int, Prepared]]:
+class FramesAhead(Iterator[Tuple[int, Prepared]]):
     """(frame index, prepare(BGR frame)) as decode_frames gives the frames, decoded and prepared on a thread of
-    its own up to `depth` wanted frames ahead of the consumer.
+    its own, which starts at once and runs up to `depth` wanted frames ahead of the consumer.
 
     OpenCV decodes and resizes without holding the interpreter lock, so this work (skipped frames' decoding
-    included) overlaps the consumer's; an error of the decoder or of `prepare` is raised to the consumer.
+    included) overlaps the consumer's; an error of the decoder or of `prepare` is raised to the consumer after
+    the frames before it. Use it as a context manager (or call close) so that a consumer that stops early stops
+    the thread.
     """
-    ready: "queue.Queue[Union[Tuple[int, Prepared], BaseException, object]]" = queue.Queue(maxsize=depth)
-    stop = threading.Event()
 
-    def put(item) -> bool:
-        while not stop.is_set():
+    def __init__(
+        self, path: Path, indices: Optional[Sequence[int]], prepare: Callable[[np.ndarray], Prepared], depth: int = 8
+    ):
+        self._ready: "queue.Queue[Union[Tuple[int, Prepared], BaseException, object]]" = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._finished = False
+        self._thread = threading.Thread(target=self._decode, args=(path, indices, prepare), name="frame-decoder", daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
             try:
-                ready.put(item, timeout=0.05)
+                self._ready.put(item, timeout=0.05)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def decode() -> None:
+    def _decode(self, path: Path, indices: Optional[Sequence[int]], prepare: Callable[[np.ndarray], Prepared]) -> None:
         frames = decode_frames(path, indices)
         try:
             for index, frame in frames:
-                if not put((index, prepare(frame))):
+                if not self._put((index, prepare(frame))):
                     return
-            put(_END)
+            self._put(_END)
         except BaseException as error:  # handed to the consumer, which raises it
-            put(error)
+            self._put(error)
         finally:
             frames.close()
 
-    thread = threading.Thread(target=decode, name="frame-decoder", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = ready.get()
+    def __next__(self) -> Tuple[int, Prepared]:
+        if self._finished:
+            raise StopIteration
+        item = self._ready.get()
+        if item is _END or isinstance(item, BaseException):
+            self._finished = True
+            self._thread.join()  # it has put its last item
             if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join()
+                raise StopIteration
+            raise item
+        return item
+
+    def close(self) -> None:
+        """Stops the decoder and waits for its thread."""
+        self._finished = True
+        self._stop.set()
+        self._thread.join()
+
+    def __enter__(self) -> "FramesAhead[Prepared]":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nerfblend_ns.tracking.errors import TrackingError
-from nerfblend_ns.tracking.video.video_frames import FrameSelection, VideoInfo, decode_frames, decode_frames_ahead, probe_video, select_frames
+from nerfblend_ns.tracking.video.video_frames import FrameSelection, VideoInfo, FramesAhead, decode_frames, probe_video, select_frames
 
 
 def _info(frames: int = 100, fps: float = 25.0) -> VideoInfo:
@@ -55,7 +55,8 @@ def _decoder_threads() -> int:
 def test_decoding_ahead_gives_what_decoding_and_preparing_in_turn_gives(tmp_path: Path):
     path = _numbered_video(tmp_path / "numbered.mp4", 20)
     wanted = [0, 3, 4, 7, 19]
-    ahead = list(decode_frames_ahead(path, wanted, lambda frame: frame[::2, ::2].copy(), depth=2))
+    with FramesAhead(path, wanted, lambda frame: frame[::2, ::2].copy(), depth=2) as frames:
+        ahead = list(frames)
     in_turn = [(index, frame[::2, ::2]) for index, frame in decode_frames(path, wanted)]
     assert [index for index, _ in ahead] == wanted
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(ahead, in_turn))
@@ -72,7 +73,7 @@ def test_an_error_while_decoding_ahead_reaches_the_consumer_after_the_frames_bef
 
     seen = []
     with pytest.raises(ValueError, match="frame 5 is damaged"):
-        for index, value in decode_frames_ahead(path, None, prepare):
+        for index, value in FramesAhead(path, None, prepare):
             seen.append((index, value))
     assert seen == [(index, index) for index in range(5)]
     assert _decoder_threads() == 0
@@ -80,7 +81,7 @@ def test_an_error_while_decoding_ahead_reaches_the_consumer_after_the_frames_bef
 
 def test_a_consumer_that_stops_early_stops_the_decoder(tmp_path: Path):
     path = _numbered_video(tmp_path / "numbered.mp4", 20)
-    frames = decode_frames_ahead(path, None, lambda frame: frame, depth=1)
+    frames = FramesAhead(path, None, lambda frame: frame, depth=1)
     assert next(frames)[0] == 0
     frames.close()  # the decoder is blocked on a full queue: closing must not wait for the whole video
     assert _decoder_threads() == 0
