@@ -4,12 +4,12 @@ which pose refinement (while training, and at test time) and the per-frame colou
 import numpy as np
 import torch
 from conftest import look_at_camera
-from nerfstudio.cameras.camera_optimizers import CameraOptimizerConfig
 from nerfstudio.cameras.lie_groups import exp_map_SO3xR3
 from nerfstudio.cameras.rays import RayBundle
 from nerfstudio.data.scene_box import SceneBox
 
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig
+from nerfblend_ns.models.centred_pose_corrections import CentredCameraOptimizerConfig
 from nerfblend_ns.models.frame_colour import FrameColourConfig
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig
 from nerfblend_ns.models.nerfblend_model import NerfBlendModel, NerfBlendModelConfig
@@ -47,10 +47,12 @@ class FixedFieldModel(NerfBlendModel):
         return TexturedBall()
 
 
-def fixed_field_model(num_frames: int, camera_mode: str = "SO3xR3", frame_colour: bool = False) -> FixedFieldModel:
+def fixed_field_model(
+    num_frames: int, camera_mode: str = "SO3xR3", frame_colour: bool = False, zero_mean: bool = False
+) -> FixedFieldModel:
     config = NerfBlendModelConfig(
         _target=FixedFieldModel, grid=BlendedHashGridConfig(implementation="torch"), perceptual_loss="off",
-        camera_optimizer=CameraOptimizerConfig(mode=camera_mode), losses=LossScheduleConfig(mask_stage_end=0),
+        camera_optimizer=CentredCameraOptimizerConfig(mode=camera_mode, zero_mean=zero_mean), losses=LossScheduleConfig(mask_stage_end=0),
         frame_colour=FrameColourConfig(enabled=frame_colour, identity_weight=0.0),
         basis_l1_weight=0.0, occupancy=OccupancyGridConfig(resolution=8, training_step_size=0.02),
     )
@@ -64,10 +66,14 @@ def fixed_field_model(num_frames: int, camera_mode: str = "SO3xR3", frame_colour
     return model
 
 
-def true_and_tracked_poses() -> tuple[torch.Tensor, torch.Tensor]:
-    """[2, 3, 4] camera-to-world poses looking at the ball, and the same each off by about 3° and 0.06."""
+KNOWN_ERRORS = torch.tensor([[0.05, -0.03, 0.02, 0.03, -0.04, 0.02], [-0.04, 0.02, 0.03, -0.02, 0.03, 0.04]])
+"""SO3xR3 parameters [2, 6] of the tracked poses' errors: about 3° and 0.06 each."""
+
+
+def true_and_tracked_poses(errors: torch.Tensor = KNOWN_ERRORS) -> tuple[torch.Tensor, torch.Tensor]:
+    """[2, 3, 4] camera-to-world poses looking at the ball, and the same off by the SO3xR3 `errors` [2, 6]."""
     truth = torch.tensor(np.stack([look_at_camera(np.array(p))[:3] for p in ([0.0, 0.3, 2.5], [1.2, 0.0, 2.2])]), dtype=torch.float32)
-    error = exp_map_SO3xR3(torch.tensor([[0.05, -0.03, 0.02, 0.03, -0.04, 0.02], [-0.04, 0.02, 0.03, -0.02, 0.03, 0.04]]))
+    error = exp_map_SO3xR3(errors)
     tracked = torch.cat((error[:, :, :3] @ truth[:, :, :3], truth[:, :, 3:] + error[:, :, 3:]), dim=2)
     return truth, tracked
 

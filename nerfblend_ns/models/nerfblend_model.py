@@ -6,7 +6,7 @@ from typing import ClassVar, Dict, List, Literal, Optional, Tuple, Type
 
 import torch
 from jaxtyping import Float, Int
-from nerfstudio.cameras.camera_optimizers import CameraOptimizer, CameraOptimizerConfig
+from nerfstudio.cameras.camera_optimizers import CameraOptimizer
 from nerfstudio.cameras.cameras import Cameras
 from nerfstudio.cameras.rays import RayBundle
 from nerfstudio.data.scene_box import OrientedBox
@@ -23,6 +23,7 @@ from nerfblend_ns.fields.decoder_mlps import DecoderConfig
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, NerfBlendField
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics, require_finite
 from nerfblend_ns.models.basis_penalty import basis_table_l1
+from nerfblend_ns.models.centred_pose_corrections import CentredCameraOptimizerConfig
 from nerfblend_ns.models.coefficient_augmentation import augment_coefficients
 from nerfblend_ns.models.frame_colour import FrameColour, FrameColourConfig
 from nerfblend_ns.models.hidden_density import occupied_cell_points, step_opacity_penalty
@@ -60,8 +61,8 @@ class NerfBlendModelConfig(ModelConfig):
     """The occupancy grid, its updates, its visual hull and the marching through it (the training step)."""
     renderer: InferenceRendererConfig = field(default_factory=InferenceRendererConfig)
     """Rendering outside training (evaluation, the viewer, nerfblend-render), with its own step."""
-    camera_optimizer: CameraOptimizerConfig = field(default_factory=lambda: CameraOptimizerConfig(mode="off"))
-    """Per-frame pose corrections learned with the model (nerfstudio's optimiser; SO3xR3 as nerfacto uses)."""
+    camera_optimizer: CentredCameraOptimizerConfig = field(default_factory=lambda: CentredCameraOptimizerConfig(mode="off"))
+    """Per-frame pose corrections learned with the model (nerfstudio's optimiser, held to zero mean; SO3xR3 as nerfacto uses)."""
     frame_colour: FrameColourConfig = field(default_factory=FrameColourConfig)
     """Per-frame colour transforms (exposure, white balance) of the training frames; renders use the identity."""
     clamp_coefficients: bool = True
