@@ -1,6 +1,7 @@
 """Fidelity of a method on several tracked workspaces after fixed minutes of training (docs/benchmarks.md).
 
     python scripts/benchmark_fidelity.py --data WS [WS ...] --minutes 1 2 --output-dir DIR [--method nerfblend] [--override KEY VALUE]...
+    python scripts/benchmark_fidelity.py --data WS [WS ...] --max-steps N --output-dir DIR --variant base --variant LABEL KEY VALUE [KEY VALUE ...]...
     python scripts/benchmark_fidelity.py --compare A/fidelity.json B/fidelity.json
 
 Per workspace: trains for the given minutes of wall time (evaluations excluded) and at each checkpoint
@@ -13,14 +14,21 @@ coefficients and in head rotation (which of the two the model fails to generalis
 DIR/fidelity.json (rewritten at every checkpoint, so a run cut short keeps what it measured), a
 picture per workspace of its 3 worst and 3 median test frames (ground truth | prediction | error), and
 prints a table. --compare prints B − A per workspace, checkpoint and score.
+
+With --variant, every workspace is trained once per variant (a label and its own overrides on top of
+--override), the variants of one workspace one after the other, each variant's results in
+DIR/LABEL/fidelity.json; the end prints B − A of each variant against the first. On one GPU, runs side by
+side in several processes take as long in all as one after the other (docs/benchmarks.md); one process
+also loads the method and compiles its kernels once.
 """
 
 import argparse
 import json
 import os
+import re
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from nerfstudio.plugins.registry import discover_methods
 
@@ -61,6 +69,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--method", default="nerfblend", help="registered method name (nerfblend-small for a CPU run)")
     parser.add_argument("--override", nargs=2, action="append", default=[], metavar=("DOTTED.NAME", "VALUE"),
                         help="config override, e.g. pipeline.model.losses.patch_stage_start 3000")
+    parser.add_argument("--variant", nargs="+", action="append", default=[], metavar="LABEL [KEY VALUE]",
+                        help="a variant to train on every workspace: a label (its results' folder) and config "
+                             "overrides of its own; repeat for more, the first is the baseline of the final comparison")
     parser.add_argument("--max-steps", type=int, default=10**7, help="stop a workspace's training after this many steps")
     parser.add_argument("--test-stride", type=int, default=1, help="score every n-th test frame (1: all)")
     parser.add_argument("--train-frames", type=int, default=16, help="training frames, evenly spaced, scored at each checkpoint")
@@ -74,7 +85,26 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.test_stride < 1:
         parser.error("--test-stride must be at least 1")
+    labels = [variant[0] for variant in args.variant]
+    for variant in args.variant:
+        if len(variant) % 2 == 0:
+            parser.error(f"--variant {' '.join(variant)}: give a label and then pairs of KEY VALUE")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", variant[0]) or labels.count(variant[0]) > 1:
+            parser.error(f"--variant label {variant[0]!r}: labels name folders: letters, digits, '.', '_', '-', each label once")
     return args
+
+
+def _variant_runs(args: argparse.Namespace) -> List[Tuple[str, argparse.Namespace]]:
+    """(label, the arguments of its runs) per variant: its output folder and its overrides after --override's."""
+    if not args.variant:
+        return [("", args)]
+    return [
+        (label, argparse.Namespace(**{
+            **vars(args), "output_dir": args.output_dir / label, "runs_dir": (args.runs_dir or args.output_dir / "runs") / label,
+            "override": args.override + list(zip(pairs[::2], pairs[1::2])),
+        }))
+        for label, *pairs in args.variant
+    ]
 
 
 def _write_json_atomically(path: Path, document: Dict[str, Any]) -> None:
@@ -202,24 +232,34 @@ def main() -> None:
             read_sequence(data, "auto")
         except WorkspaceError as error:
             raise SystemExit(f"error: {error}") from None
-    args.output_dir.mkdir(parents=True, exist_ok=True)
     lpips, lpips_status = load_lpips_vgg(required=False)
-    document: Dict[str, Any] = {
-        "method": args.method,
-        "minutes": sorted(args.minutes),
-        "overrides": parse_overrides(args.override),
-        "device": device_name(),
-        "git_revision": git_revision(),
-        "git_dirty": git_dirty(),
-        "lpips": lpips_status,
-        "runs": [],
-    }
+    variants = _variant_runs(args)
+    documents: Dict[str, Dict[str, Any]] = {}
+    for label, variant_args in variants:
+        variant_args.output_dir.mkdir(parents=True, exist_ok=True)
+        documents[label] = {
+            "method": args.method,
+            "minutes": sorted(args.minutes),
+            **({"variant": label} if label else {}),
+            "overrides": parse_overrides(variant_args.override),
+            "device": device_name(),
+            "git_revision": git_revision(),
+            "git_dirty": git_dirty(),
+            "lpips": lpips_status,
+            "runs": [],
+        }
     for data, name in zip(args.data, _run_names(args.data)):
-        _benchmark_workspace(args, data, name, lpips, document)
-        _write_json_atomically(args.output_dir / RESULT_FILE, document)
-        release_device_memory()
-        print(run_table({"runs": document["runs"][-1:]}), flush=True)
-    print(f"\n{run_table(document)}\nwrote {args.output_dir / RESULT_FILE}")
+        for label, variant_args in variants:
+            document = documents[label]
+            _benchmark_workspace(variant_args, data, name, lpips, document)
+            _write_json_atomically(variant_args.output_dir / RESULT_FILE, document)
+            release_device_memory()
+            print(run_table({"runs": document["runs"][-1:]}), flush=True)
+    for label, variant_args in variants:
+        print(f"\n{label + ': ' if label else ''}{run_table(documents[label])}\nwrote {variant_args.output_dir / RESULT_FILE}")
+    (baseline, _), *others = variants
+    for label, _ in others:
+        print(f"\nA = {baseline}, B = {label}\n{comparison_table(documents[baseline], documents[label])}")
 
 
 if __name__ == "__main__":

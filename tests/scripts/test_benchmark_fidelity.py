@@ -62,6 +62,36 @@ def test_tiny_run_writes_every_score_a_picture_and_compares_with_itself(tmp_path
     assert len(rows) > 20 and {row[-1] for row in rows} == {"+0.0000"}
 
 
+@pytest.mark.slow
+def test_variants_train_every_workspace_each_with_its_overrides_and_compare_with_the_first(tmp_path):
+    write_synthetic_workspace(SyntheticConfig(output_dir=tmp_path / "head", num_frames=8, resolution=SIZE))
+    out = tmp_path / "out"
+    result = _run(
+        "--data", str(tmp_path / "head"), "--method", "nerfblend-small", "--minutes", "99", "--max-steps", "3",
+        "--train-frames", "2", "--picture-frames", "1", "--render-frames", "0", "--output-dir", str(out),
+        "--override", "pipeline.model.basis_l1_weight", "0.5",
+        "--variant", "base", "--variant", "dropout", "pipeline.model.coefficient_dropout", "0.2",
+        "--variant", "both", "pipeline.model.coefficient_dropout", "0.1", "pipeline.model.basis_l1_weight", "0",
+    )
+    assert result.returncode == 0, f"benchmark failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    documents = {label: json.loads((out / label / "fidelity.json").read_text()) for label in ("base", "dropout", "both")}
+    assert documents["base"]["overrides"] == {"pipeline.model.basis_l1_weight": 0.5}
+    assert documents["dropout"]["overrides"] == {"pipeline.model.basis_l1_weight": 0.5, "pipeline.model.coefficient_dropout": 0.2}
+    assert documents["both"]["overrides"] == {"pipeline.model.basis_l1_weight": 0, "pipeline.model.coefficient_dropout": 0.1}
+    for label, document in documents.items():
+        (run,) = document["runs"]
+        assert document["variant"] == label and run["name"] == "head" and run["checkpoints"][-1]["steps"] == 3
+        assert (out / label / run["picture"]).is_file()
+    assert "A = base, B = dropout" in result.stdout and "A = base, B = both" in result.stdout
+
+
+def test_a_variant_needs_a_folder_name_and_pairs_of_overrides(workspace, tmp_path):
+    for variant, problem in ((["odd", "pipeline.model.coefficient_dropout"], "pairs of KEY VALUE"), (["../up"], "labels name folders")):
+        result = _run("--data", str(workspace), "--output-dir", str(tmp_path / "out"), "--variant", *variant)
+        assert result.returncode == 2 and problem in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_compare_prints_b_minus_a(tmp_path):
     def document(psnr: float) -> dict:
         checkpoint = {"minutes": 2.01, "target_minutes": 2, "steps": 4000, "test": {"full": {"psnr": psnr}, "face": {"psnr": psnr - 2}}}
