@@ -313,6 +313,22 @@ def _with_consensus_outline(
     return replace(clip, records=records), report
 
 
+def _remove_unused_consensus_masks(output_dir: Path, clip: TrackedClip) -> None:
+    """Deletes the consensus masks of an earlier run that this run's frames do not use (all of them where it
+    kept the frames' own masks), and their folder once empty; other files there are left alone."""
+    used = {record.mask_file for record in clip.records}
+    folder = output_dir / Path(consensus_mask_file_name(0)).parent
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        name = f"{folder.name}/{path.name}"
+        ours = path.is_file() and path.stem.isdigit() and consensus_mask_file_name(int(path.stem)) == name
+        if ours and name not in used:
+            path.unlink()
+    if not any(folder.iterdir()):
+        folder.rmdir()
+
+
 def _write_contact_sheet(config: ProcessVideoConfig, clip: TrackedClip) -> None:
     frames = []
     for position in sheet_positions(len(clip.records), config.contact_sheet_frames):
@@ -407,6 +423,8 @@ def _locked_run(config: ProcessVideoConfig, lock: OutputLock, progress: Optional
         config.output_dir / LANDMARKS_FILE, [frame["file_path"] for frame in transforms["frames"]], clip_landmarks(clip)
     )
     write_json_atomically(config.output_dir / "transforms.json", transforms)
+    # After transforms.json: until then the earlier one may still name them.
+    _remove_unused_consensus_masks(config.output_dir, clip)
     _write_contact_sheet(config, clip)
     # The whole run (the interpreter's start and imports aside), where tracking_seconds is the frames' tracking alone.
     report["run_seconds"] = round(time.perf_counter() - start, 3)

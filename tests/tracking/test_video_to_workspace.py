@@ -190,6 +190,25 @@ def test_poses_that_disagree_with_the_shape_keep_the_frames_own_masks(tracked, t
     assert not (tmp_path / "workspace" / "consensus_masks").exists()
 
 
+def test_a_rerun_that_keeps_the_frames_own_masks_removes_the_earlier_consensus_masks(tracked, tmp_path: Path, monkeypatch):
+    workspace, report = tracked
+    copy = tmp_path / "workspace"
+    shutil.copytree(workspace, copy)
+    earlier = sorted((copy / "consensus_masks").iterdir())
+    assert report["consensus_outline"]["applied"] and earlier
+    (copy / "consensus_masks" / "notes.txt").write_text("not the tool's")
+    real_outline = video_to_workspace_module.consensus_outline
+    monkeypatch.setattr(
+        video_to_workspace_module, "consensus_outline",
+        lambda *args, **kwargs: dataclasses.replace(real_outline(*args, **kwargs), far_change_fraction=0.7),
+    )
+    summary = process_video(_config(Path(report["video"]["path"]), copy))["consensus_outline"]
+    assert not summary["applied"]
+    assert [path.name for path in (copy / "consensus_masks").iterdir()] == ["notes.txt"]
+    frames = json.loads((copy / "transforms.json").read_text())["frames"]
+    assert all(frame["mask_path"].startswith("masks/") and (copy / frame["mask_path"]).is_file() for frame in frames)
+
+
 class _InterruptAfter:
     def __init__(self, frames: int):
         self.frames = frames
