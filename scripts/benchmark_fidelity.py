@@ -1,7 +1,7 @@
 """Fidelity of a method on several tracked workspaces after fixed minutes of training (docs/benchmarks.md).
 
     python scripts/benchmark_fidelity.py --data WS [WS ...] --minutes 1 2 --output-dir DIR [--method nerfblend] [--override KEY VALUE]...
-    python scripts/benchmark_fidelity.py --data WS [WS ...] --max-steps N --output-dir DIR --variant base --variant LABEL KEY VALUE [KEY VALUE ...]...
+    python scripts/benchmark_fidelity.py --data WS [WS ...] --minutes 99 --max-steps N --output-dir DIR --variant base --variant LABEL KEY VALUE [KEY VALUE ...]...
     python scripts/benchmark_fidelity.py --compare A/fidelity.json B/fidelity.json
 
 Per workspace: trains for the given minutes of wall time (evaluations excluded) and at each checkpoint
@@ -18,8 +18,8 @@ prints a table. --compare prints B − A per workspace, checkpoint and score.
 With --variant, every workspace is trained once per variant (a label and its own overrides on top of
 --override), the variants of one workspace one after the other, each variant's results in
 DIR/LABEL/fidelity.json; the end prints B − A of each variant against the first. On one GPU, runs side by
-side in several processes take as long in all as one after the other (docs/benchmarks.md); one process
-also loads the method and compiles its kernels once.
+side in several processes hardly finish sooner in all than one after the other (docs/benchmarks.md); one
+process also loads the method and compiles its kernels once.
 """
 
 import argparse
