@@ -10,17 +10,18 @@ import pytest
 
 pytest.importorskip("mediapipe")
 
+from talking_clip import first_frames, models_or_skip  # noqa: E402
+
 from nerfblend_ns.dataparsers.frame_files import read_head_mask  # noqa: E402
 from nerfblend_ns.tracking.face.face_tracker import FaceTracker  # noqa: E402
 from nerfblend_ns.tracking.frame_tracking import FrameSettings, FrameTracker  # noqa: E402
 from nerfblend_ns.tracking.masks.head_mask import HeadMaskConfig, head_mask  # noqa: E402
 from nerfblend_ns.tracking.masks.selfie_segmenter import SelfieSegmenter  # noqa: E402
-from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model  # noqa: E402
+from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER  # noqa: E402
 from nerfblend_ns.tracking.poses.head_pose import camera_to_world, mediapipe_intrinsics  # noqa: E402
 from nerfblend_ns.tracking.video.head_crop import SquareCrop  # noqa: E402
 from nerfblend_ns.tracking.workspace.resume_cache import FrameTrackingResult  # noqa: E402
 
-VIDEO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "videos" / "talking_512.mp4"
 RESOLUTION = 256
 GREY_FRAME = 4
 """A frame replaced by uniform grey: no face, so a failure record travels through the pipeline too."""
@@ -40,18 +41,11 @@ class _FilesFirstCache:
 
 @pytest.fixture(scope="module")
 def models():
-    if not VIDEO.is_file():
-        pytest.skip(f"{VIDEO} not available")
-    try:
-        return {spec.file_name: resolve_model(spec, allow_fetch=False) for spec in (FACE_LANDMARKER, SELFIE_SEGMENTER)}
-    except ModelFileError as error:
-        pytest.skip(str(error))
+    return models_or_skip(FACE_LANDMARKER, SELFIE_SEGMENTER)
 
 
 def _frames(count: int) -> List[np.ndarray]:
-    capture = cv2.VideoCapture(str(VIDEO))
-    frames = [capture.read()[1] for _ in range(count)]
-    capture.release()
+    frames = first_frames(count)
     frames[GREY_FRAME] = np.full_like(frames[GREY_FRAME], 128)
     return frames
 

@@ -17,6 +17,8 @@ import pytest
 
 pytest.importorskip("mediapipe")
 
+from talking_clip import TALKING_CLIP, models_or_skip  # noqa: E402
+
 from nerfblend_ns.dataparsers.landmark_file import LANDMARKS_FILE, read_landmark_file  # noqa: E402
 from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig  # noqa: E402
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics  # noqa: E402
@@ -24,12 +26,12 @@ from nerfblend_ns.tracking import video_to_workspace as video_to_workspace_modul
 from nerfblend_ns.tracking.errors import TrackingError  # noqa: E402
 from nerfblend_ns.tracking.masks.consensus_outline import ConsensusOutlineConfig  # noqa: E402
 from nerfblend_ns.tracking.face import face_tracker  # noqa: E402
-from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER, ModelFileError, resolve_model  # noqa: E402
+from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER, SELFIE_SEGMENTER  # noqa: E402
 from nerfblend_ns.tracking.poses.head_pose import pixel_rays  # noqa: E402
 from nerfblend_ns.tracking.run_config import ProcessVideoConfig  # noqa: E402
 from nerfblend_ns.tracking.video_to_workspace import process_video  # noqa: E402
 
-VIDEO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "videos" / "talking_512.mp4"
+VIDEO = TALKING_CLIP
 CLIP_FRAMES = 12
 RESOLUTION = 256
 
@@ -60,13 +62,7 @@ def _snapshot(folder: Path) -> Dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def clip_dir(tmp_path_factory) -> Path:
-    if not VIDEO.is_file():
-        pytest.skip(f"{VIDEO} not available")
-    for spec in (FACE_LANDMARKER, SELFIE_SEGMENTER):
-        try:
-            resolve_model(spec, allow_fetch=False)
-        except ModelFileError as error:
-            pytest.skip(str(error))
+    models_or_skip(FACE_LANDMARKER, SELFIE_SEGMENTER)
     folder = tmp_path_factory.mktemp("clips")
     _write_clip(folder / "clip.mp4", 0, CLIP_FRAMES)
     return folder

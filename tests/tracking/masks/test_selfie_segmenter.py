@@ -1,29 +1,20 @@
 """The person segmenter's confidence stays the caller's: later calls do not change an earlier result."""
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 
 pytest.importorskip("mediapipe")
 
-from nerfblend_ns.tracking.masks.selfie_segmenter import SelfieSegmenter  # noqa: E402
-from nerfblend_ns.tracking.mediapipe_tasks.model_files import SELFIE_SEGMENTER, ModelFileError, resolve_model  # noqa: E402
+from talking_clip import first_frames, models_or_skip  # noqa: E402
 
-VIDEO = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "videos" / "talking_512.mp4"
+from nerfblend_ns.tracking.masks.selfie_segmenter import SelfieSegmenter  # noqa: E402
+from nerfblend_ns.tracking.mediapipe_tasks.model_files import SELFIE_SEGMENTER  # noqa: E402
 
 
 def test_a_result_is_not_overwritten_by_the_next_calls():
-    if not VIDEO.is_file():
-        pytest.skip(f"{VIDEO} not available")
-    try:
-        model = resolve_model(SELFIE_SEGMENTER, allow_fetch=False)
-    except ModelFileError as error:
-        pytest.skip(str(error))
-    capture = cv2.VideoCapture(str(VIDEO))
-    frame = cv2.cvtColor(capture.read()[1], cv2.COLOR_BGR2RGB)
-    capture.release()
+    model = models_or_skip(SELFIE_SEGMENTER)[SELFIE_SEGMENTER.file_name]
+    frame = cv2.cvtColor(first_frames(1)[0], cv2.COLOR_BGR2RGB)
     segmenter = SelfieSegmenter(model)
     try:
         first = segmenter.person_confidence(frame)

@@ -1,11 +1,10 @@
 """Head pose conventions: MediaPipe's face-to-camera matrix as an OpenGL camera in a head-fixed world."""
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
+from talking_clip import first_frames, models_or_skip
 
 from nerfblend_ns.face_mesh_landmarks import NOSE_TIP
 from nerfblend_ns.tracking.poses.head_pose import (
@@ -16,8 +15,6 @@ from nerfblend_ns.tracking.poses.head_pose import (
     mediapipe_intrinsics,
     project,
 )
-
-VIDEO = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "videos" / "talking_512.mp4"
 
 
 def _face_to_camera(rotation: np.ndarray, translation_cm) -> np.ndarray:
@@ -72,18 +69,11 @@ def test_projection_matches_the_opengl_pinhole_formula():
 
 def test_canonical_nose_projects_onto_the_nose_landmark_of_a_real_frame():
     pytest.importorskip("mediapipe")
-    if not VIDEO.is_file():
-        pytest.skip(f"{VIDEO} not available")
     from nerfblend_ns.tracking.face.face_tracker import FaceTracker
-    from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER, ModelFileError, resolve_model
+    from nerfblend_ns.tracking.mediapipe_tasks.model_files import FACE_LANDMARKER
 
-    try:
-        model = resolve_model(FACE_LANDMARKER, allow_fetch=False)
-    except ModelFileError as error:
-        pytest.skip(str(error))
-    capture = cv2.VideoCapture(str(VIDEO))
-    _, frame = capture.read()
-    capture.release()
+    model = models_or_skip(FACE_LANDMARKER)[FACE_LANDMARKER.file_name]
+    (frame,) = first_frames(1)
     with FaceTracker(model, video=False) as tracker:
         face = tracker.track(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
     assert face is not None
