@@ -71,7 +71,8 @@ class NerfBlendModelConfig(ModelConfig):
     """Training only: Gaussian noise added to each frame's coefficients, its standard deviation this fraction
     of each dimension's training range (0: off)."""
     coefficient_dropout: float = 0.0
-    """Training only: probability that each coefficient of a frame is set to 0 (neutral) for a step."""
+    """Training only: probability that each coefficient of a frame is set to 0 (neutral) for a step (the
+    nerfblend method sets 0.1)."""
     perceptual_loss: Literal["auto", "required", "off"] = "auto"
     """LPIPS(VGG) on patches: auto uses it when its weights are available, required fails without them.
     Evaluation reports LPIPS whenever the weights are available, also with the loss off (an ablation)."""

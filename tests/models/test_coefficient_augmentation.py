@@ -8,6 +8,7 @@ from nerfstudio.data.scene_box import SceneBox
 from nerfblend_ns.expression_space import ExpressionSpace
 from nerfblend_ns.fields.decoder_mlps import DecoderConfig
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig
+from nerfblend_ns.method_configs import nerfblend_method, nerfblend_small_method
 from nerfblend_ns.models.coefficient_augmentation import augment_coefficients
 from nerfblend_ns.models.nerfblend_model import NerfBlendModelConfig
 from nerfblend_ns.rendering.inference_renderer import InferenceRendererConfig
@@ -62,3 +63,8 @@ def test_the_model_blends_dropped_coefficients_in_training_only():
     model.eval()
     model(bundle())
     assert torch.equal(blended[0], torch.zeros(1, 2)) and torch.equal(blended[-1], torch.ones(1, 2))
+
+
+def test_the_paper_configuration_trains_with_dropout_and_the_small_one_without():
+    assert nerfblend_method.config.pipeline.model.coefficient_dropout == 0.1
+    assert nerfblend_small_method.config.pipeline.model.coefficient_dropout == 0.0
