@@ -14,6 +14,10 @@ OUTER_LIP_LANDMARKS = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 2
 """Indices of the outer lip contour."""
 INNER_LIP_LANDMARKS = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191)
 """Indices of the inner lip contour."""
+BROW_LANDMARKS = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
+"""Indices of both eyebrows, upper and lower edge."""
+EYE_CORNERS = (33, 133, 362, 263)
+"""Outer and inner corners of both eyes: points fixed to the skull that no expression moves far."""
 MOUTH_MARGIN = 0.25
 """Fraction of the outer lip box's size added on each side for the mouth box, so that patches see the chin
 and cheeks around it."""

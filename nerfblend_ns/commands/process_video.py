@@ -52,15 +52,19 @@ _JITTER_FIELDS = (
 _POSE_SOURCES = ("mediapipe", "mediapipe_smoothed", "workspace")
 
 
-def _expression_line(fidelity: Dict[str, Any]) -> str:
+_PART_LABELS = {"mouth": "lip", "brows": "brow"}
+
+
+def _expression_line(part: str, fidelity: Dict[str, Any]) -> str:
+    label = _PART_LABELS[part]
     if "coefficients_residual_rms_mm" not in fidelity:
-        return f"lip motion vs coefficients: {fidelity['note']}"
+        return f"{label} motion vs coefficients: {fidelity['note']}"
     motion, left = fidelity["motion_rms_mm"]["held_out"], fidelity["coefficients_residual_rms_mm"]["held_out"]
     components = fidelity["with_residual_components_rms_mm"]
     four = f", {components['4']['held_out']:.2f} mm with 4 residual components" if "4" in components else ""
     return (
-        f"lip motion on the last {fidelity['held_out_frames']} frames: {motion:.2f} mm RMS, "
-        f"{left:.2f} mm left unexplained by the coefficients{four}"
+        f"{label} motion (relative to the eye corners) on the last {fidelity['held_out_frames']} frames: "
+        f"{motion:.2f} mm RMS, {left:.2f} mm left unexplained by the coefficients{four}"
     )
 
 
@@ -85,7 +89,7 @@ def _summary(report: Dict[str, Any]) -> str:
             f"{report['pose_quality'][name]['translation_second_difference_mm_rms']:.2f} mm"
             for name in _POSE_SOURCES
         ),
-        _expression_line(report["expression_fidelity"]),
+        *(_expression_line(part, fidelity) for part, fidelity in report["expression_fidelity"].items()),
         f"head mask coverage: mean {coverage['mean']:.1%}, min {coverage['min']:.1%}, max {coverage['max']:.1%}",
     ]
     if report["static_expression_names"]:

@@ -1,6 +1,6 @@
 """The tracked frames of a clip as a whole: poses in the head-fixed world, coefficients, smoothing."""
 
-from typing import List, Tuple
+from typing import List, Mapping, Tuple
 
 import numpy as np
 
@@ -8,11 +8,11 @@ from nerfblend_ns.tracking.expressions.expression_coefficients import Expression
 from nerfblend_ns.tracking.expressions.expression_fidelity import (
     component_values,
     linear_map,
-    mouth_in_head_frame,
+    part_in_head_frame,
     residual_components,
 )
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
-from nerfblend_ns.residual_coefficients import RESIDUAL_NAME
+from nerfblend_ns.residual_coefficients import residual_name
 from nerfblend_ns.tracking.poses.head_pose import camera_to_world
 from nerfblend_ns.tracking.poses.pose_fit import PoseFitConfig, fit_poses
 from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig, contiguous_runs, smooth_poses, smooth_values
@@ -53,14 +53,23 @@ def assemble_clip(
     return TrackedClip(records, raw_poses, poses, raw, smoothed), static_names
 
 
-def with_residual_coefficients(clip: TrackedClip, intrinsics: PinholeIntrinsics, count: int) -> TrackedClip:
-    """The clip with count extra coefficients appended: each frame's lip motion left unexplained by its coefficients,
-    along the clip's principal directions of that motion, in standard deviations (0 is the clip's average)."""
+def with_residual_coefficients(clip: TrackedClip, intrinsics: PinholeIntrinsics, counts: Mapping[str, int]) -> TrackedClip:
+    """The clip with counts[part] extra coefficients appended per face part: each frame's motion of that part left
+    unexplained by its named coefficients, along the clip's principal directions of that motion, in standard
+    deviations (0 is the clip's average)."""
     landmarks = np.stack([record.landmarks for record in clip.records]).astype(np.float64)
-    mouth = mouth_in_head_frame(landmarks, clip.camera_to_world, intrinsics)
-    components = residual_components(clip.expressions.values, mouth, count)
-    values = component_values(clip.expressions.values, mouth, components, linear_map(clip.expressions.values, mouth))
-    names = [RESIDUAL_NAME.format(index + 1) for index in range(values.shape[1])]
+    named = clip.expressions.values
+    names, columns = [], []
+    for part, count in counts.items():
+        if count <= 0:
+            continue
+        points = part_in_head_frame(landmarks, part, clip.camera_to_world, intrinsics)
+        components = residual_components(named, points, count)
+        columns.append(component_values(named, points, components, linear_map(named, points)))
+        names += [residual_name(part, index + 1) for index in range(columns[-1].shape[1])]
+    if not names:
+        return clip
+    values = np.concatenate(columns, axis=1)
 
     def extended(table: ExpressionTable) -> ExpressionTable:
         return ExpressionTable(names=table.names + names, values=np.concatenate([table.values, values], axis=1))

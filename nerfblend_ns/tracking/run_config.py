@@ -47,6 +47,8 @@ class ProcessVideoConfig:
     mouth_residual_coefficients: int = 0
     """Extra unnamed coefficients appended after the named ones: principal components of the lip motion the named
     ones leave unexplained (docs/tracking.md); 0 leaves them out."""
+    brow_residual_coefficients: int = 0
+    """As --mouth-residual-coefficients, for the brows' motion (appended after the mouth's); 0 leaves them out."""
     static_range: float = 0.02
     """Coefficients whose range over the clip is below this are reported as static."""
     drop_static_coefficients: bool = False
@@ -96,6 +98,10 @@ def check_options(config: ProcessVideoConfig) -> None:
         (
             config.mouth_residual_coefficients >= 0,
             f"--mouth-residual-coefficients must be ≥ 0, got {config.mouth_residual_coefficients}",
+        ),
+        (
+            config.brow_residual_coefficients >= 0,
+            f"--brow-residual-coefficients must be ≥ 0, got {config.brow_residual_coefficients}",
         ),
         (config.crop_samples >= 1, f"--crop-samples must be ≥ 1, got {config.crop_samples}"),
         (

@@ -399,8 +399,8 @@ def _locked_run(config: ProcessVideoConfig, lock: OutputLock, progress: Optional
     report.update(clip_report(clip, runs, static_names, config.drop_static_coefficients))
     report.update(pose_fit_report(clip, runs, intrinsics, config.smoothing, rate_hz=run.info.fps / config.every_nth))
     report.update(expression_report(clip, intrinsics))
-    if config.mouth_residual_coefficients:
-        clip = with_residual_coefficients(clip, intrinsics, config.mouth_residual_coefficients)
+    residual_counts = {"mouth": config.mouth_residual_coefficients, "brows": config.brow_residual_coefficients}
+    clip = with_residual_coefficients(clip, intrinsics, residual_counts)
     if config.consensus_outline.enabled:
         clip, outline_report = _with_consensus_outline(config, clip, intrinsics, log)
         report.update(outline_report)

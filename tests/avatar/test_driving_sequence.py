@@ -9,7 +9,7 @@ from conftest import write_workspace
 
 from nerfblend_ns.avatar.driving_sequence import read_driving_sequence
 from nerfblend_ns.avatar.loading import AvatarError
-from nerfblend_ns.residual_coefficients import RESIDUAL_NAME, is_residual_name
+from nerfblend_ns.residual_coefficients import is_residual_name, residual_name
 
 FRAMES = 6
 
@@ -26,7 +26,8 @@ def _expected(column: int) -> torch.Tensor:
 
 
 def test_residual_names_are_the_trackers():
-    assert is_residual_name(RESIDUAL_NAME.format(1)) and is_residual_name("mouthResidual12")
+    assert is_residual_name(residual_name("mouth", 1)) and is_residual_name("mouthResidual12")
+    assert residual_name("brows", 2) == "browResidual2" and is_residual_name("browResidual2")
     assert not is_residual_name("mouthResidual0") and not is_residual_name("mouthRollLower")
 
 

@@ -33,6 +33,8 @@ CONFIG = ProcessVideoConfig(video=Path("clip.mp4"), output_dir=Path("out"))
             "--smoothing.expression-window-s must be ≥ 0 \\(0: no smoothing\\), got -0.1",
         ),
         ({"crop_scale": 0.0}, "--crop-scale must be positive"),
+        ({"mouth_residual_coefficients": -2}, "--mouth-residual-coefficients must be ≥ 0, got -2"),
+        ({"brow_residual_coefficients": -1}, "--brow-residual-coefficients must be ≥ 0, got -1"),
         ({"jpeg_quality": 101}, "--jpeg-quality must be in 1..100"),
         ({"resolution": 100_000}, "--resolution must be between 64 and 4096, got 100000"),
         ({"resolution": 0}, "--resolution must be between 64 and 4096, got 0"),

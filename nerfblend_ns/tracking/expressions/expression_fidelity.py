@@ -1,22 +1,29 @@
-"""Whether the expression coefficients explain the face: the mouth's landmarks, in the head frame, fitted
+"""Whether the expression coefficients explain the face: the landmarks of the mouth and of the brows, fitted
 linearly from the coefficients, and the unnamed components of what they leave unexplained.
 
-The NeRF sees a frame's expression only through its coefficients: mouth shapes the coefficients do not
-tell apart are blurred together. A linear map from the coefficients (and a constant) to the 40 lip
-landmarks' head-frame positions (millimetres) is fitted on the first frames and scored on the last ones,
-which the dataparser holds out for testing. The principal components of the residual motion on the
-fitted frames are candidate extra coefficients: a frame's value of one is its residual projected on it.
+The NeRF sees a frame's expression only through its coefficients: shapes the coefficients do not tell apart
+are blurred together. A face part's landmarks are placed in the head frame with the workspace's poses and
+taken relative to the eye corners, which move with the skull: a frame's pose error then shifts the part and
+its anchor alike, and what remains is the part's own motion (docs/tracking.md measures how much of the
+head-frame motion was the poses'). A linear map from the coefficients (and a constant) to those
+positions (millimetres) is fitted on the first frames and scored on the last ones, which the dataparser holds
+out for testing. The principal components of the residual motion on the fitted frames are candidate extra
+coefficients: a frame's value of one is its residual projected on it.
 """
 
 from dataclasses import dataclass
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 import numpy as np
 
-from nerfblend_ns.face_mesh_landmarks import INNER_LIP_LANDMARKS, OUTER_LIP_LANDMARKS
+from nerfblend_ns.face_mesh_landmarks import BROW_LANDMARKS, EYE_CORNERS, INNER_LIP_LANDMARKS, OUTER_LIP_LANDMARKS
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 
-MOUTH_LANDMARKS = OUTER_LIP_LANDMARKS + INNER_LIP_LANDMARKS
+FACE_PARTS: Dict[str, Tuple[int, ...]] = {
+    "mouth": OUTER_LIP_LANDMARKS + INNER_LIP_LANDMARKS,
+    "brows": BROW_LANDMARKS,
+}
+"""The face parts whose motion is measured against the coefficients, and their landmarks."""
 HELD_OUT_FRACTION = 0.2
 """The last fifth of the frames scores the fit (the dataparser's test frames are the last ones too)."""
 RIDGE = 1e-3
@@ -25,7 +32,7 @@ RIDGE = 1e-3
 
 @dataclass(frozen=True)
 class ResidualComponents:
-    """Principal directions of the mouth motion the coefficients leave unexplained."""
+    """Principal directions of a face part's motion that the coefficients leave unexplained."""
 
     mean: np.ndarray
     """[D] mean residual (mm) of the fitted frames."""
@@ -35,13 +42,12 @@ class ResidualComponents:
     """[C] standard deviation (mm) along each direction on the fitted frames: a coefficient is residual / scale."""
 
 
-def mouth_in_head_frame(
-    landmarks: np.ndarray,  # [N, 478, 3] pixels; z: MediaPipe's relative depth, scaled like x
+def _in_head_frame(
+    points: np.ndarray,  # [N, M, 3] pixels; z: MediaPipe's relative depth, scaled like x
     camera_to_world: np.ndarray,  # [N, 4, 4]
     intrinsics: PinholeIntrinsics,
 ) -> np.ndarray:
-    """Lip landmarks [N, M, 3] in the head frame, millimetres, at the depth MediaPipe gives them."""
-    points = landmarks[:, list(MOUTH_LANDMARKS)]
+    """Landmarks [N, M, 3] in the head frame, millimetres, at the depth MediaPipe gives them."""
     origin_depth = -np.linalg.inv(camera_to_world)[:, 2, 3]  # [N]
     depth = origin_depth[:, None] * (1.0 + points[..., 2] / intrinsics.fx)
     camera = np.stack(
@@ -56,13 +62,25 @@ def mouth_in_head_frame(
     return world * 1000.0
 
 
+def part_in_head_frame(
+    landmarks: np.ndarray,  # [N, 478, 3] pixels; z: MediaPipe's relative depth, scaled like x
+    part: str,
+    camera_to_world: np.ndarray,  # [N, 4, 4]
+    intrinsics: PinholeIntrinsics,
+) -> np.ndarray:
+    """A face part's landmarks [N, M, 3] in head-frame axes (mm), relative to the mean of the eye corners."""
+    points = _in_head_frame(landmarks[:, list(FACE_PARTS[part])], camera_to_world, intrinsics)
+    anchor = _in_head_frame(landmarks[:, list(EYE_CORNERS)], camera_to_world, intrinsics).mean(axis=1, keepdims=True)
+    return points - anchor
+
+
 def _design(coefficients: np.ndarray) -> np.ndarray:
     return np.concatenate([np.ones((len(coefficients), 1)), coefficients], axis=1)
 
 
-def linear_map(coefficients: np.ndarray, mouth: np.ndarray) -> np.ndarray:
-    """[K + 1, D] ridge least-squares map from [1, coefficients] [N, K] to the lips [N, M, 3] (D = M·3)."""
-    targets = mouth.reshape(len(mouth), -1)
+def linear_map(coefficients: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """[K + 1, D] ridge least-squares map from [1, coefficients] [N, K] to a part's landmarks [N, M, 3] (D = M·3)."""
+    targets = points.reshape(len(points), -1)
     design = _design(coefficients)
     penalty = RIDGE * len(design) * np.eye(design.shape[1])
     penalty[0, 0] = 0.0
@@ -74,34 +92,34 @@ def _rms_per_landmark(residuals: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.sum(residuals.reshape(len(residuals), -1, 3) ** 2, axis=-1))))
 
 
-def residual_components(coefficients: np.ndarray, mouth: np.ndarray, count: int) -> ResidualComponents:
-    """The count principal components of the mouth motion [N, M, 3] that coefficients [N, K] leave unexplained."""
-    targets = mouth.reshape(len(mouth), -1)
-    residuals = targets - _design(coefficients) @ linear_map(coefficients, mouth)
+def residual_components(coefficients: np.ndarray, points: np.ndarray, count: int) -> ResidualComponents:
+    """The count principal components of a part's motion [N, M, 3] that coefficients [N, K] leave unexplained."""
+    targets = points.reshape(len(points), -1)
+    residuals = targets - _design(coefficients) @ linear_map(coefficients, points)
     mean = residuals.mean(axis=0)
     _, singular, vt = np.linalg.svd(residuals - mean, full_matrices=False)
     return ResidualComponents(mean, vt[:count], singular[:count] / np.sqrt(len(residuals)))
 
 
 def component_values(
-    coefficients: np.ndarray, mouth: np.ndarray, components: ResidualComponents, fitted_map: np.ndarray
+    coefficients: np.ndarray, points: np.ndarray, components: ResidualComponents, fitted_map: np.ndarray
 ) -> np.ndarray:
     """Values [N, C] of the extra coefficients of frames: their residual along each component, in its scales."""
-    residuals = mouth.reshape(len(mouth), -1) - _design(coefficients) @ fitted_map - components.mean
+    residuals = points.reshape(len(points), -1) - _design(coefficients) @ fitted_map - components.mean
     return residuals @ components.directions.T / components.scales
 
 
-def expression_fidelity(coefficients: np.ndarray, mouth: np.ndarray, max_components: int = 8) -> Dict[str, Any]:
-    """RMS (mm) of the lips' motion left unexplained, on fitted and held-out frames, by nothing (the motion
-    itself), by the coefficients [N, K], and by the coefficients plus 1..max_components residual components."""
+def expression_fidelity(coefficients: np.ndarray, points: np.ndarray, max_components: int = 8) -> Dict[str, Any]:
+    """RMS (mm) of a part's motion [N, M, 3] left unexplained, on fitted and held-out frames, by nothing (the
+    motion itself), by the coefficients [N, K], and by the coefficients plus 1..max_components residual components."""
     count = len(coefficients)
     fitted = np.arange(count) < int(round(count * (1.0 - HELD_OUT_FRACTION)))
     if fitted.sum() <= coefficients.shape[1] + 1 or (~fitted).sum() == 0:
         return {"frames": count, "note": "too few frames to fit the coefficients' map"}
-    targets = mouth.reshape(count, -1)
-    residuals = targets - _design(coefficients) @ linear_map(coefficients[fitted], mouth[fitted])
+    targets = points.reshape(count, -1)
+    residuals = targets - _design(coefficients) @ linear_map(coefficients[fitted], points[fitted])
     report = {
-        "mouth_landmarks": len(MOUTH_LANDMARKS),
+        "landmarks": points.shape[1],
         "fitted_frames": int(fitted.sum()),
         "held_out_frames": int((~fitted).sum()),
         "motion_rms_mm": {
@@ -113,7 +131,7 @@ def expression_fidelity(coefficients: np.ndarray, mouth: np.ndarray, max_compone
             "held_out": _rms_per_landmark(residuals[~fitted]),
         },
     }
-    components = residual_components(coefficients[fitted], mouth[fitted], max_components)
+    components = residual_components(coefficients[fitted], points[fitted], max_components)
     with_components = {}
     for used in range(1, len(components.scales) + 1):
         directions = components.directions[:used]

@@ -1,5 +1,5 @@
 """How well a clip's tracking explains its landmarks: the stable landmarks by each pose source (with their
-jitter), and the lips by the expression coefficients.
+jitter), and the mouth and brows by the expression coefficients.
 
 Each set of poses is scored with the rigid template that fits it best (least squares), so MediaPipe's poses
 are not charged for its generic face model: the numbers compare poses, not templates.
@@ -10,7 +10,7 @@ from typing import Any, Dict, List
 import numpy as np
 
 from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
-from nerfblend_ns.tracking.expressions.expression_fidelity import expression_fidelity, mouth_in_head_frame
+from nerfblend_ns.tracking.expressions.expression_fidelity import FACE_PARTS, expression_fidelity, part_in_head_frame
 from nerfblend_ns.tracking.poses.pose_fit import best_template, reprojection_rms_px
 from nerfblend_ns.tracking.poses.smoothing import SmoothingConfig, smooth_poses
 from nerfblend_ns.tracking.reporting.tracking_stats import pose_jitter
@@ -41,7 +41,12 @@ def pose_fit_report(
 
 
 def expression_report(clip: TrackedClip, intrinsics: PinholeIntrinsics) -> Dict[str, Any]:
-    """How much of the lips' motion (head frame, workspace poses) the workspace's coefficients explain."""
+    """How much of each face part's motion (head frame, workspace poses, relative to the eye corners) the
+    workspace's coefficients explain."""
     landmarks = np.stack([record.landmarks for record in clip.records]).astype(np.float64)
-    mouth = mouth_in_head_frame(landmarks, clip.camera_to_world, intrinsics)
-    return {"expression_fidelity": expression_fidelity(clip.expressions.values, mouth)}
+    return {
+        "expression_fidelity": {
+            part: expression_fidelity(clip.expressions.values, part_in_head_frame(landmarks, part, clip.camera_to_world, intrinsics))
+            for part in FACE_PARTS
+        }
+    }
