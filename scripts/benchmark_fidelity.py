@@ -10,7 +10,8 @@ PSNR/SSIM/LPIPS/L1/MSE under the evaluation protocol (docs/evaluation.md), PSNR/
 the face region (the face oval of the frame's landmarks, which no head mask shapes), the per-frame PSNR with its median, 10th
 percentile and minimum, the test − training gap, steps/s and rendering frames/s at 512², and the rank
 correlation of the per-frame PSNR with each test frame's distance to the nearest training frame in
-coefficients and in head rotation (which of the two the model fails to generalise over). Writes
+coefficients and in head rotation (which of the two the model fails to generalise over), and with the
+motion of its lips and brows that its coefficients leave unexplained (the tracker's share). Writes
 DIR/fidelity.json (rewritten at every checkpoint, so a run cut short keeps what it measured), a
 picture per workspace of its 3 worst and 3 median test frames (ground truth | prediction | error), and
 prints a table. --compare prints B − A per workspace, checkpoint and score.
@@ -50,6 +51,7 @@ from nerfblend_ns.benchmarks.held_out_renders import evenly_spaced, render_test_
 from nerfblend_ns.benchmarks.render_speed import measure_render, square_cameras
 from nerfblend_ns.benchmarks.run_info import device_name, git_dirty, git_revision
 from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, parse_overrides, train_with_checkpoints
+from nerfblend_ns.benchmarks.unexplained_motion import unexplained_motion_of_test_frames
 from nerfblend_ns.benchmarks.variant_runs import release_device_memory
 from nerfblend_ns.dataparsers.layouts import read_sequence
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
@@ -144,12 +146,20 @@ def _benchmark_workspace(args: argparse.Namespace, data: Path, name: str, lpips:
         "coefficient_distance": novelty.coefficient_distance.tolist(),
         "rotation_distance_deg": novelty.rotation_distance_deg.tolist(),
     }
+    parser_config = datamanager.dataparser.config
+    unexplained = unexplained_motion_of_test_frames(
+        read_sequence(parser_config.data, parser_config.layout),
+        train.metadata["frame_indices"].tolist(),
+        test.metadata["frame_indices"][test_indices].tolist(),
+    )
+    run["test_unexplained_motion_mm"] = {part: values.tolist() for part, values in unexplained.items()}
     document["runs"].append(run)
     print(f"== {name}: {len(train)} training and {len(test)} test frames, face region {run['face_region']}", flush=True)
 
     def score(_) -> Dict[str, Any]:
         test_scores = summarize(score_frames(model, test, test_indices, lpips), per_frame=True)
         test_scores["novelty_correlation"] = _novelty_correlation(test_scores["per_frame_psnr"], novelty)
+        test_scores["unexplained_motion_correlation"] = _correlations(test_scores["per_frame_psnr"], unexplained)
         train_scores = summarize(score_frames(model, train, train_indices, lpips), per_frame=False)
         scores = {"test": test_scores, "train": train_scores, "gap": generalisation_gap(test_scores, train_scores)}
         if args.pose_fit_steps > 0:
@@ -190,10 +200,12 @@ def _test_novelty(train, test, test_indices: List[int]) -> FrameNovelty:
 
 def _novelty_correlation(psnrs: List[float], novelty: FrameNovelty) -> Dict[str, float]:
     """Rank correlations of the test frames' PSNR with their novelty (left out where undefined)."""
-    correlations = {
-        "coefficient": rank_correlation(psnrs, novelty.coefficient_distance),
-        "rotation": rank_correlation(psnrs, novelty.rotation_distance_deg),
-    }
+    return _correlations(psnrs, {"coefficient": novelty.coefficient_distance, "rotation": novelty.rotation_distance_deg})
+
+
+def _correlations(psnrs: List[float], distances: Dict[str, Any]) -> Dict[str, float]:
+    """Rank correlation of the test frames' PSNR with each per-frame distance (left out where undefined)."""
+    correlations = {name: rank_correlation(psnrs, values) for name, values in distances.items()}
     return {name: value for name, value in correlations.items() if value == value}
 
 

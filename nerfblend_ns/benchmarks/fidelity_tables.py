@@ -26,6 +26,8 @@ _COLUMNS: List[Tuple[str, str, str]] = [
     ("outline err", "test.silhouette.error_share", "{:.0%}"),
     ("ρ coef", "test.novelty_correlation.coefficient", "{:+.2f}"),
     ("ρ pose", "test.novelty_correlation.rotation", "{:+.2f}"),
+    ("ρ mouth", "test.unexplained_motion_correlation.mouth", "{:+.2f}"),
+    ("ρ brows", "test.unexplained_motion_correlation.brows", "{:+.2f}"),
     ("fps", "render_fps", "{:.1f}"),
 ]
 """Header, flat score name and format of each column of the run table."""

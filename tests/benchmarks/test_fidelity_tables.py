@@ -12,7 +12,8 @@ def _checkpoint(minutes: float, psnr: float, face_psnr: float, fps: float = 90.0
         "render_fps": fps,
         "test": {"frames": 40, "full": {"psnr": psnr, "ssim": 0.9, "median": psnr + 0.5}, "face": {"psnr": face_psnr},
                  "silhouette": {"error_share": 0.72, "band_fraction": 0.03}, "per_frame_psnr": [psnr] * 40,
-                 "novelty_correlation": {"coefficient": -0.6, "rotation": 0.03}},
+                 "novelty_correlation": {"coefficient": -0.6, "rotation": 0.03},
+                 "unexplained_motion_correlation": {"brows": -0.63}},
         "train": {"full": {"psnr": psnr + 3.0}, "face": {"psnr": face_psnr + 4.0}},
         "gap": {"full": {"psnr": -3.0}, "face": {"psnr": -4.0}},
     }
@@ -61,4 +62,4 @@ def test_run_table_has_a_row_per_workspace_and_checkpoint():
     assert len(lines) == 4 and "face PSNR" in lines[0]
     cells = lines[3].split()
     assert cells[:3] == ["talking", "2", "4000"] and "21.25" in cells and "-3.00" in cells and cells[-1] == "90.0"
-    assert "outline err" in lines[0] and cells[-4:-1] == ["72%", "-0.60", "+0.03"]
+    assert "outline err" in lines[0] and cells[-6:-1] == ["72%", "-0.60", "+0.03", "-", "-0.63"]

@@ -38,6 +38,7 @@ def test_tiny_run_writes_every_score_a_picture_and_compares_with_itself(tmp_path
     novelty = run["test_novelty"]  # two frames: too few for a rank correlation, which is left out
     assert len(novelty["coefficient_distance"]) == len(novelty["rotation_distance_deg"]) == 2
     assert all(value >= 0 for values in novelty.values() for value in values)
+    assert run["test_unexplained_motion_mm"] == {}  # the synthetic head's landmarks are its face oval only
     first, last = run["checkpoints"]
     assert [first["target_minutes"], last["target_minutes"]] == [0.01, 0.02] and first["steps"] < last["steps"]
     for checkpoint in run["checkpoints"]:
@@ -45,7 +46,7 @@ def test_tiny_run_writes_every_score_a_picture_and_compares_with_itself(tmp_path
         assert {"psnr", "ssim", "l1", "mse", "median", "p10", "min"} <= set(test["full"])
         assert {"psnr", "ssim", "median", "p10", "min"} <= set(test["face"]) and test["face_frames"] == 2
         assert len(test["per_frame_psnr"]) == len(test["per_frame_face_psnr"]) == 2
-        assert test["full"]["min"] == min(test["per_frame_psnr"])
+        assert test["full"]["min"] == min(test["per_frame_psnr"]) and test["unexplained_motion_correlation"] == {}
         assert all(math.isfinite(value) for part in (test, train) for region in ("full", "face") for value in part[region].values())
         assert checkpoint["gap"]["face"]["psnr"] == pytest.approx(test["face"]["psnr"] - train["face"]["psnr"])
         assert 0.0 <= test["silhouette"]["error_share"] <= 1.0 and 0.0 < test["silhouette"]["band_fraction"] < 1.0

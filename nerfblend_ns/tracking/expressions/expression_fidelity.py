@@ -87,9 +87,20 @@ def linear_map(coefficients: np.ndarray, points: np.ndarray) -> np.ndarray:
     return np.linalg.solve(design.T @ design + penalty, design.T @ targets)
 
 
+def unexplained_motion(coefficients: np.ndarray, points: np.ndarray, fitted: np.ndarray) -> np.ndarray:
+    """[N, M·3] each frame's part landmarks [N, M, 3] minus what its coefficients [N, K] predict, by the linear map
+    fitted on the frames where fitted [N] is true."""
+    return points.reshape(len(points), -1) - _design(coefficients) @ linear_map(coefficients[fitted], points[fitted])
+
+
+def per_frame_rms(residuals: np.ndarray) -> np.ndarray:
+    """[N] RMS 3-D distance (mm) over the landmarks of each frame's residuals [N, M·3]."""
+    return np.sqrt(np.mean(np.sum(residuals.reshape(len(residuals), -1, 3) ** 2, axis=-1), axis=-1))
+
+
 def _rms_per_landmark(residuals: np.ndarray) -> float:
     """RMS 3-D distance (mm) of residuals [N, M·3]."""
-    return float(np.sqrt(np.mean(np.sum(residuals.reshape(len(residuals), -1, 3) ** 2, axis=-1))))
+    return float(np.sqrt(np.mean(per_frame_rms(residuals) ** 2)))
 
 
 def residual_components(coefficients: np.ndarray, points: np.ndarray, count: int) -> ResidualComponents:
@@ -117,7 +128,7 @@ def expression_fidelity(coefficients: np.ndarray, points: np.ndarray, max_compon
     if fitted.sum() <= coefficients.shape[1] + 1 or (~fitted).sum() == 0:
         return {"frames": count, "note": "too few frames to fit the coefficients' map"}
     targets = points.reshape(count, -1)
-    residuals = targets - _design(coefficients) @ linear_map(coefficients[fitted], points[fitted])
+    residuals = unexplained_motion(coefficients, points, fitted)
     report = {
         "landmarks": points.shape[1],
         "fitted_frames": int(fitted.sum()),

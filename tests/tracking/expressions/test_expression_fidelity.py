@@ -1,10 +1,9 @@
 """Face parts' motion explained by the coefficients, and the residual components, on synthetic landmarks with known motion."""
 
 import numpy as np
-import pytest
+from face_landmark_scene import INTRINSICS, cameras_to_world, landmark_pixels
 
 from nerfblend_ns.face_mesh_landmarks import EYE_CORNERS, NUM_LANDMARKS
-from nerfblend_ns.pinhole_intrinsics import PinholeIntrinsics
 from nerfblend_ns.tracking.clip_assembly import with_residual_coefficients
 from nerfblend_ns.tracking.expressions.expression_coefficients import ExpressionTable
 from nerfblend_ns.tracking.expressions.expression_fidelity import (
@@ -20,9 +19,6 @@ from nerfblend_ns.tracking.workspace.workspace_writer import TrackedClip
 
 FRAMES, COEFFICIENTS = 400, 6
 MOUTH = FACE_PARTS["mouth"]
-INTRINSICS = PinholeIntrinsics(width=512, height=512, fx=900.0, fy=900.0, cx=256.0, cy=256.0)
-DISTANCE = 0.5
-"""Metres from the camera to the head frame's origin, along the camera's axis."""
 
 
 def _lips(hidden_strength: float, seed: int = 0):
@@ -35,29 +31,6 @@ def _lips(hidden_strength: float, seed: int = 0):
     hidden = rng.normal(0.0, 1.0, FRAMES)
     lips = rest + np.einsum("fk,kmd->fmd", coefficients, shapes) + hidden_strength * hidden[:, None, None] * hidden_shape
     return coefficients, lips + rng.normal(0.0, 0.05, lips.shape), hidden
-
-
-def _camera_to_world(shifts: np.ndarray) -> np.ndarray:
-    """[N, 4, 4] cameras looking down -z at the head frame's origin from DISTANCE, moved sideways by shifts [N, 2] (m)."""
-    poses = np.tile(np.eye(4), (len(shifts), 1, 1))
-    poses[:, :2, 3] = shifts
-    poses[:, 2, 3] = DISTANCE
-    return poses
-
-
-def _pixels(points: np.ndarray, camera_to_world: np.ndarray) -> np.ndarray:
-    """Landmarks [N, P, 3] as MediaPipe gives them (pixels, depth relative to the head's origin scaled like x) of
-    head-frame points [N, P, 3] (m) seen by cameras [N, 4, 4] (rotation-free)."""
-    camera = points - camera_to_world[:, None, :3, 3]
-    depth = -camera[..., 2]
-    return np.stack(
-        [
-            INTRINSICS.fx * camera[..., 0] / depth + INTRINSICS.cx,
-            INTRINSICS.cy - INTRINSICS.fy * camera[..., 1] / depth,
-            INTRINSICS.fx * (depth / DISTANCE - 1.0),
-        ],
-        axis=-1,
-    )
 
 
 def test_coefficients_that_explain_the_lips_leave_only_the_noise():
@@ -89,9 +62,9 @@ def test_too_few_frames_give_a_note_not_numbers():
 def test_a_parts_positions_are_relative_to_the_eye_corners_and_free_of_a_sideways_pose_error():
     rng = np.random.default_rng(1)
     head = np.tile(rng.uniform(-0.08, 0.08, (1, NUM_LANDMARKS, 3)), (3, 1, 1))  # [3, 478, 3] m
-    truth = _camera_to_world(np.zeros((3, 2)))
-    landmarks = _pixels(head, truth)
-    tracked = _camera_to_world(np.array([[0.0, 0.0], [0.004, -0.002], [-0.003, 0.005]]))  # errors of a few mm
+    truth = cameras_to_world(np.zeros((3, 2)))
+    landmarks = landmark_pixels(head, truth)
+    tracked = cameras_to_world(np.array([[0.0, 0.0], [0.004, -0.002], [-0.003, 0.005]]))  # errors of a few mm
     expected = (head[:, list(MOUTH)] - head[:, list(EYE_CORNERS)].mean(axis=1, keepdims=True)) * 1000.0
     np.testing.assert_allclose(part_in_head_frame(landmarks, "mouth", truth, INTRINSICS), expected, atol=1e-6)
     np.testing.assert_allclose(part_in_head_frame(landmarks, "mouth", tracked, INTRINSICS), expected, atol=1e-6)
@@ -111,9 +84,9 @@ def test_residual_coefficients_of_each_part_carry_its_hidden_motion_not_the_pose
     head = rest + np.einsum("fk,kmd->fmd", coefficients, shapes)
     head[:, list(MOUTH), 0] += 0.001 * hidden["mouth"][:, None]  # a lip motion the coefficients miss
     head[:, list(FACE_PARTS["brows"]), 1] += 0.001 * hidden["brows"][:, None]  # a brow raise they miss
-    truth = _camera_to_world(np.zeros((FRAMES, 2)))
-    tracked = _camera_to_world(rng.normal(0.0, 0.003, (FRAMES, 2)))  # sideways pose errors larger than either
-    records = [FrameTrackingResult(index=index, landmarks=points) for index, points in enumerate(_pixels(head, truth))]
+    truth = cameras_to_world(np.zeros((FRAMES, 2)))
+    tracked = cameras_to_world(rng.normal(0.0, 0.003, (FRAMES, 2)))  # sideways pose errors larger than either
+    records = [FrameTrackingResult(index=index, landmarks=points) for index, points in enumerate(landmark_pixels(head, truth))]
     table = ExpressionTable(names=[f"c{index}" for index in range(COEFFICIENTS)], values=coefficients)
     clip = TrackedClip(records, tracked, tracked, table, table)
     assert with_residual_coefficients(clip, INTRINSICS, {"mouth": 0, "brows": 0}) is clip
