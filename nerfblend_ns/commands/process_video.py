@@ -62,9 +62,11 @@ def _expression_line(part: str, fidelity: Dict[str, Any]) -> str:
     motion, left = fidelity["motion_rms_mm"]["held_out"], fidelity["coefficients_residual_rms_mm"]["held_out"]
     components = fidelity["with_residual_components_rms_mm"]
     four = f", {components['4']['held_out']:.2f} mm with 4 residual components" if "4" in components else ""
+    least = fidelity["least_explained_frames"][0]
     return (
         f"{label} motion (relative to the eye corners) on the last {fidelity['held_out_frames']} frames: "
-        f"{motion:.2f} mm RMS, {left:.2f} mm left unexplained by the coefficients{four}"
+        f"{motion:.2f} mm RMS, {left:.2f} mm left unexplained by the coefficients{four}; "
+        f"least explained: {least['file_path']} ({least['unexplained_mm']:.2f} mm)"
     )
 
 

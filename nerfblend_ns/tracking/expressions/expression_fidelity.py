@@ -26,6 +26,8 @@ FACE_PARTS: Dict[str, Tuple[int, ...]] = {
 """The face parts whose motion is measured against the coefficients, and their landmarks."""
 HELD_OUT_FRACTION = 0.2
 """The last fifth of the frames scores the fit (the dataparser's test frames are the last ones too)."""
+LEAST_EXPLAINED_FRAMES = 5
+"""Frames the report names whose part the coefficients explain least."""
 RIDGE = 1e-3
 """Small ridge on the linear map, for coefficients that barely move over a clip."""
 
@@ -122,7 +124,8 @@ def component_values(
 
 def expression_fidelity(coefficients: np.ndarray, points: np.ndarray, max_components: int = 8) -> Dict[str, Any]:
     """RMS (mm) of a part's motion [N, M, 3] left unexplained, on fitted and held-out frames, by nothing (the
-    motion itself), by the coefficients [N, K], and by the coefficients plus 1..max_components residual components."""
+    motion itself), by the coefficients [N, K], and by the coefficients plus 1..max_components residual components;
+    and the frames (positions) the coefficients explain least."""
     count = len(coefficients)
     fitted = np.arange(count) < int(round(count * (1.0 - HELD_OUT_FRACTION)))
     if fitted.sum() <= coefficients.shape[1] + 1 or (~fitted).sum() == 0:
@@ -153,4 +156,9 @@ def expression_fidelity(coefficients: np.ndarray, points: np.ndarray, max_compon
             "held_out": _rms_per_landmark(left[~fitted]),
         }
     report["with_residual_components_rms_mm"] = with_components
+    per_frame = per_frame_rms(residuals)
+    report["least_explained_frames"] = [
+        {"frame": int(frame), "unexplained_mm": float(per_frame[frame])}
+        for frame in np.argsort(-per_frame, kind="stable")[:LEAST_EXPLAINED_FRAMES]
+    ]
     return report

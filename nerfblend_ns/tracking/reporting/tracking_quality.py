@@ -44,9 +44,10 @@ def expression_report(clip: TrackedClip, intrinsics: PinholeIntrinsics) -> Dict[
     """How much of each face part's motion (head frame, workspace poses, relative to the eye corners) the
     workspace's coefficients explain."""
     landmarks = np.stack([record.landmarks for record in clip.records]).astype(np.float64)
-    return {
-        "expression_fidelity": {
-            part: expression_fidelity(clip.expressions.values, part_in_head_frame(landmarks, part, clip.camera_to_world, intrinsics))
-            for part in FACE_PARTS
-        }
-    }
+    report = {}
+    for part in FACE_PARTS:
+        points = part_in_head_frame(landmarks, part, clip.camera_to_world, intrinsics)
+        report[part] = fidelity = expression_fidelity(clip.expressions.values, points)
+        for frame in fidelity.get("least_explained_frames", []):  # positions become the frames' files
+            frame["file_path"] = clip.records[frame.pop("frame")].image_file
+    return {"expression_fidelity": report}
