@@ -107,8 +107,7 @@ def _rms_per_landmark(residuals: np.ndarray) -> float:
 
 def residual_components(coefficients: np.ndarray, points: np.ndarray, count: int) -> ResidualComponents:
     """The count principal components of a part's motion [N, M, 3] that coefficients [N, K] leave unexplained."""
-    targets = points.reshape(len(points), -1)
-    residuals = targets - _design(coefficients) @ linear_map(coefficients, points)
+    residuals = unexplained_motion(coefficients, points, np.ones(len(points), dtype=bool))
     mean = residuals.mean(axis=0)
     _, singular, vt = np.linalg.svd(residuals - mean, full_matrices=False)
     return ResidualComponents(mean, vt[:count], singular[:count] / np.sqrt(len(residuals)))
