@@ -41,6 +41,8 @@ class RelativeDecaySchedulerConfig(ExponentialDecaySchedulerConfig):
     lr_final: tyro.conf.Suppress[Optional[float]] = None
     final_fraction: float = 0.1
     """Learning rate at max_steps, as a fraction of the optimizer's."""
+    max_steps: Optional[int] = None
+    """Step at which the rate reaches final_fraction of its start; None: the run's last step (--max-num-iterations)."""
 
 
 class RelativeDecayScheduler(ExponentialDecayScheduler):
@@ -50,6 +52,8 @@ class RelativeDecayScheduler(ExponentialDecayScheduler):
     config: RelativeDecaySchedulerConfig
 
     def get_scheduler(self, optimizer, lr_init: float):
+        if self.config.max_steps is None:
+            raise ValueError("RelativeDecayScheduler needs max_steps: the nerfblend trainer sets it to the run's length")
         absolute = ExponentialDecaySchedulerConfig(
             lr_pre_warmup=self.config.lr_pre_warmup, lr_final=lr_init * self.config.final_fraction,
             warmup_steps=self.config.warmup_steps, max_steps=self.config.max_steps, ramp=self.config.ramp,
@@ -57,14 +61,14 @@ class RelativeDecayScheduler(ExponentialDecayScheduler):
         return ExponentialDecayScheduler(absolute).get_scheduler(optimizer, lr_init)
 
 
-def _optimizers(encoding_lr: float, mlp_lr: float, steps: int) -> dict:
+def _optimizers(encoding_lr: float, mlp_lr: float) -> dict:
     """Groups `encoding` (every hash table: the neutral one and the bases), `mlp`, `camera_opt` and `frame_colour`; the
     official code trains all at 1e-3, this project's tables at 1e-2 (`--optimizers.encoding.optimizer.lr`)."""
 
     def group(lr: float, weight_decay: float) -> dict:
         return {
             "optimizer": AdamBetasOptimizerConfig(lr=lr, eps=1e-15, weight_decay=weight_decay),
-            "scheduler": RelativeDecaySchedulerConfig(max_steps=steps),
+            "scheduler": RelativeDecaySchedulerConfig(),
         }
 
     # camera_opt: used only with --pipeline.model.camera-optimizer.mode SO3xR3, at nerfacto's rate;
@@ -103,7 +107,7 @@ def _paper_method(
                 # samples; the torch path (CPU, renderer.fused off) peaks at ~12 GiB with this chunk.
                 model=model(occupancy=OccupancyGridConfig(update_interval=32), eval_num_rays_per_chunk=1 << 18, **model_fields),
             ),
-            optimizers=_optimizers(encoding_lr=1e-2, mlp_lr=1e-3, steps=PAPER_STEPS),
+            optimizers=_optimizers(encoding_lr=1e-2, mlp_lr=1e-3),
             viewer=ViewerConfig(num_rays_per_chunk=1 << 15),
             vis="viewer",
         ),
@@ -143,7 +147,7 @@ def _small_method(
                     **model_fields,
                 ),
             ),
-            optimizers=_optimizers(encoding_lr=1e-2, mlp_lr=1e-3, steps=SMALL_STEPS),
+            optimizers=_optimizers(encoding_lr=1e-2, mlp_lr=1e-3),
             viewer=ViewerConfig(num_rays_per_chunk=1 << 13),
             vis="viewer",
         ),

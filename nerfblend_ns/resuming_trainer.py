@@ -1,16 +1,20 @@
-"""nerfstudio's trainer, resuming only from a checkpoint that reads whole and fits the workspace.
+"""nerfstudio's trainer, resuming only from a checkpoint that reads whole and fits the workspace, its
+learning-rate schedules ending where the run ends.
 
 The nerfblend methods name this trainer in their config, so `ns-train nerfblend --load-dir ...`
 skips an unreadable newest checkpoint for the newest good one (and says so), and a checkpoint of a
 workspace with other expression coefficients is refused naming both coefficient sets, instead of a
-`state_dict` size mismatch.
+`state_dict` size mismatch. A schedule whose `max_steps` is unset decays over `--max-num-iterations`,
+so a shorter run still ends at the schedule's final rate.
 """
 
+import copy
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 import torch
 import yaml
+from nerfstudio.engine.optimizers import Optimizers
 from nerfstudio.engine.trainer import Trainer
 from nerfstudio.utils.rich_utils import CONSOLE
 
@@ -29,6 +33,9 @@ class CheckpointError(InputError):
 
 
 class ResumingTrainer(Trainer):
+    def setup_optimizers(self) -> Optimizers:
+        return Optimizers(run_length_schedules(self.config.optimizers, self.config.max_num_iterations), self.pipeline.get_param_groups())
+
     def _load_checkpoint(self) -> None:
         config = self.config
         if config.load_dir is not None and config.load_step is None:
@@ -85,3 +92,13 @@ def _describe(names: Optional[List[str]], count: Optional[int]) -> str:
         return f"{count if count is not None else 'a different number of'} coefficients"
     shown = ", ".join(names[:SHOWN_NAMES]) + (f", … ({len(names) - SHOWN_NAMES} more)" if len(names) > SHOWN_NAMES else "")
     return f"{len(names)} coefficients ({shown})"
+
+
+def run_length_schedules(optimizers: Dict[str, Dict[str, Any]], run_steps: int) -> Dict[str, Dict[str, Any]]:
+    """A copy of the optimizer groups in which every scheduler without `max_steps` ends at `run_steps`."""
+    groups = copy.deepcopy(optimizers)
+    for group in groups.values():
+        scheduler = group.get("scheduler")
+        if scheduler is not None and getattr(scheduler, "max_steps", 0) is None:
+            scheduler.max_steps = run_steps
+    return groups

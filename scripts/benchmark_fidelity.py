@@ -50,7 +50,7 @@ from nerfblend_ns.benchmarks.held_out_pose_fit import HeldOutPoseFitConfig
 from nerfblend_ns.benchmarks.held_out_renders import evenly_spaced, render_test_frames
 from nerfblend_ns.benchmarks.render_speed import measure_render, square_cameras
 from nerfblend_ns.benchmarks.run_info import device_name, git_dirty, git_revision
-from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, parse_overrides, train_with_checkpoints
+from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, parse_overrides, train_with_checkpoints, with_run_length
 from nerfblend_ns.benchmarks.unexplained_motion import unexplained_motion_of_test_frames
 from nerfblend_ns.benchmarks.variant_runs import release_device_memory
 from nerfblend_ns.dataparsers.layouts import read_sequence
@@ -74,7 +74,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--variant", nargs="+", action="append", default=[], metavar="LABEL [KEY VALUE]",
                         help="a variant to train on every workspace: a label (its results' folder) and config "
                              "overrides of its own; repeat for more, the first is the baseline of the final comparison")
-    parser.add_argument("--max-steps", type=int, default=10**7, help="stop a workspace's training after this many steps")
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="stop a workspace's training after this many steps, where its learning-rate schedules end too")
     parser.add_argument("--test-stride", type=int, default=1, help="score every n-th test frame (1: all)")
     parser.add_argument("--train-frames", type=int, default=16, help="training frames, evenly spaced, scored at each checkpoint")
     parser.add_argument("--pose-fit-steps", type=int, default=0,
@@ -85,6 +86,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--render-size", type=int, default=512, help="width and height of the timed frames")
     parser.add_argument("--runs-dir", type=Path, default=None, help="where the trainers write (default: output-dir/runs)")
     args = parser.parse_args()
+    args.override = with_run_length(args.override, args.max_steps)
     if args.test_stride < 1:
         parser.error("--test-stride must be at least 1")
     labels = [variant[0] for variant in args.variant]

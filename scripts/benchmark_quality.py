@@ -25,7 +25,7 @@ import numpy as np
 from nerfblend_ns.benchmarks.frame_grid import frame_grid, write_rgb_png
 from nerfblend_ns.benchmarks.psnr_plot import plot_psnr_curves
 from nerfblend_ns.benchmarks.run_info import device_name, git_dirty, git_revision
-from nerfblend_ns.benchmarks.timed_training import parse_overrides
+from nerfblend_ns.benchmarks.timed_training import parse_overrides, with_run_length
 from nerfblend_ns.benchmarks.variant_runs import VariantResult, release_device_memory, run_variant
 from nerfblend_ns.benchmarks.variants import VARIANTS
 
@@ -57,7 +57,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, nargs="+", default=[1, 2, 5, 10], help="checkpoint times per variant")
     parser.add_argument("--methods", nargs="+", choices=list(VARIANTS), default=list(VARIANTS), help="variants to run")
     parser.add_argument("--small", action="store_true", help="the small CPU sizes of each method")
-    parser.add_argument("--max-steps", type=int, default=10**7, help="stop a variant after this many steps")
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="stop a variant after this many steps, where its learning-rate schedules end too")
     parser.add_argument("--eval-frames", type=int, default=8, help="test frames scored at each checkpoint")
     parser.add_argument("--picture-frames", type=int, default=4, help="test frames in the comparison picture")
     parser.add_argument("--render-frames", type=int, default=0, help="test frames rendered to time each trained variant")
@@ -69,7 +70,7 @@ def main() -> None:
     args = parser.parse_args()
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    common_overrides = parse_overrides(args.override)
+    common_overrides = parse_overrides(with_run_length(args.override, args.max_steps))
     results, ground_truths, predictions = [], [], {}
     for key in dict.fromkeys(args.methods):
         variant = VARIANTS[key]

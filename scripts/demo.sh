@@ -20,8 +20,7 @@ run() { "$bin/python" -m nerfblend_ns.commands.launcher "$@"; }
 run nerfblend-synthetic --output-dir "$data" --num-frames 60 --resolution 128
 # The learning-rate schedules end with the run, whatever STEPS is.
 run ns-train nerfblend-small --data "$data" --output-dir "$outputs" --timestamp demo \
-    --vis tensorboard --max-num-iterations "$steps" \
-    --optimizers.encoding.scheduler.max-steps "$steps" --optimizers.mlp.scheduler.max-steps "$steps"
+    --vis tensorboard --max-num-iterations "$steps"
 config=$outputs/demo/nerfblend-small/demo/config.yml
 run ns-eval --load-config "$config" --output-path "$outputs/demo-eval.json"
 run nerfblend-render summary --load-config "$config" --output-path "$outputs/demo-avatar.mp4"

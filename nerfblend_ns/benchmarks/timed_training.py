@@ -77,6 +77,12 @@ def parse_overrides(pairs: Sequence[Sequence[str]]) -> Dict[str, object]:
     return overrides
 
 
+def with_run_length(pairs: Sequence[Sequence[str]], max_steps: Optional[int]) -> List[Sequence[str]]:
+    """`pairs` preceded by `max_num_iterations max_steps`, so that a run stopped there ends its learning-rate
+    schedules there too (where none is given, the method's own run length holds); later pairs win."""
+    return ([("max_num_iterations", str(max_steps))] if max_steps is not None else []) + list(pairs)
+
+
 class OverrideError(InputError, AttributeError):
     """An --override naming no setting, or giving a setting a value of another kind."""
 
@@ -157,12 +163,12 @@ def train_with_checkpoints(
     trainer: Trainer,
     minutes: List[float],
     frame_indices: List[int],
-    max_steps: int,
+    max_steps: Optional[int],
     train_frame_indices: Sequence[int] = (),
     on_checkpoint: Optional[Callable[[TimedRun], None]] = None,
     score_checkpoint: Optional[Callable[[Trainer], Dict[str, Any]]] = None,
 ) -> TimedRun:
-    """Trains until the last checkpoint time (or max_steps) and evaluates at each checkpoint the given
+    """Trains until the last checkpoint time (or max_steps, None: no limit) and evaluates at each checkpoint the given
     test frames and training frames, and calls `score_checkpoint` (untimed, its result kept as the
     checkpoint's `scores`); `on_checkpoint` sees the run so far (to save partial results)."""
     run = TimedRun(method=trainer.config.method_name)
@@ -173,14 +179,15 @@ def train_with_checkpoints(
     trained_seconds, step, peak_gib = 0.0, 1, None
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
-    while pending and step < max_steps:
+    last_step = max_steps if max_steps is not None else float("inf")
+    while pending and step < last_step:
         _synchronize()
         start = time.perf_counter()
         _train_step(trainer, step)
         _synchronize()
         trained_seconds += time.perf_counter() - start
         step += 1
-        if trained_seconds >= pending[0] * 60 or step == max_steps:
+        if trained_seconds >= pending[0] * 60 or step == last_step:
             peak_gib = _training_peak_gib(peak_gib)
             metrics = evaluate_frames(trainer, datamanager.eval_dataset, frame_indices)
             train_metrics = evaluate_frames(trainer, datamanager.train_dataset, train_frame_indices) if train_frame_indices else {}

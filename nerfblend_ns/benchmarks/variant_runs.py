@@ -52,7 +52,7 @@ def run_variant(
     minutes: List[float],
     eval_frames: int,
     picture_frames: int,
-    max_steps: int,
+    max_steps: Optional[int],
     common_overrides: Optional[Dict[str, Any]] = None,
     render_frames: int = 0,
     render_size: int = 512,

@@ -7,6 +7,7 @@ import pytest
 from nerfblend_ns.benchmarks.timed_training import OverrideError, run_config
 from nerfblend_ns.input_errors import InputError
 from nerfblend_ns.benchmarks.variants import VARIANTS
+from nerfblend_ns.resuming_trainer import run_length_schedules
 
 
 @pytest.mark.parametrize("small", [False, True])
@@ -52,8 +53,9 @@ def test_an_override_reaches_an_optimizer_group_and_its_schedule_follows():
     group = config.optimizers["encoding"]
     assert group["optimizer"].lr == 1e-3 and VARIANTS["nerfblend"].method.config.optimizers["encoding"]["optimizer"].lr == 1e-2
     optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=group["optimizer"].lr)
-    scheduler = group["scheduler"].setup().get_scheduler(optimizer, lr_init=group["optimizer"].lr)
-    final = scheduler.lr_lambdas[0](group["scheduler"].max_steps) * group["optimizer"].lr
+    schedule = run_length_schedules(config.optimizers, config.max_num_iterations)["encoding"]["scheduler"]
+    scheduler = schedule.setup().get_scheduler(optimizer, lr_init=group["optimizer"].lr)
+    final = scheduler.lr_lambdas[0](config.max_num_iterations) * group["optimizer"].lr
     assert final == pytest.approx(1e-4)  # a tenth of the rate set, as for the default
     with pytest.raises(AttributeError, match="'encodng'"):
         run_config(VARIANTS["nerfblend"].method.config, Path("ws"), Path("out"), {"optimizers.encodng.optimizer.lr": 1e-3})

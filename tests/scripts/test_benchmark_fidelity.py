@@ -76,9 +76,9 @@ def test_variants_train_every_workspace_each_with_its_overrides_and_compare_with
     )
     assert result.returncode == 0, f"benchmark failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     documents = {label: json.loads((out / label / "fidelity.json").read_text()) for label in ("base", "dropout", "both")}
-    assert documents["base"]["overrides"] == {"pipeline.model.basis_l1_weight": 0.5}
-    assert documents["dropout"]["overrides"] == {"pipeline.model.basis_l1_weight": 0.5, "pipeline.model.coefficient_dropout": 0.2}
-    assert documents["both"]["overrides"] == {"pipeline.model.basis_l1_weight": 0, "pipeline.model.coefficient_dropout": 0.1}
+    assert documents["base"]["overrides"] == {"max_num_iterations": 3, "pipeline.model.basis_l1_weight": 0.5}
+    assert documents["dropout"]["overrides"] == {"max_num_iterations": 3, "pipeline.model.basis_l1_weight": 0.5, "pipeline.model.coefficient_dropout": 0.2}
+    assert documents["both"]["overrides"] == {"max_num_iterations": 3, "pipeline.model.basis_l1_weight": 0, "pipeline.model.coefficient_dropout": 0.1}
     for label, document in documents.items():
         (run,) = document["runs"]
         assert document["variant"] == label and run["name"] == "head" and run["checkpoints"][-1]["steps"] == 3
