@@ -19,7 +19,7 @@ from torch import Tensor
 from nerfblend_ns.data.frame_cache import FrameCache
 from nerfblend_ns.data.head_dataset import HeadDataset
 from nerfblend_ns.data.patch_sampling import PatchSampling
-from nerfblend_ns.data.ray_batch_sampler import draw_frames, patch_centres, patch_pixels, random_pixels
+from nerfblend_ns.data.ray_batch_sampler import draw_frames, patch_centres, patch_pixels, random_pixels, random_pixels_in_boxes
 from nerfblend_ns.dataparsers.nerfblend_dataparser import NerfBlendDataParserConfig
 from nerfblend_ns.dataparsers.workspace_error import WorkspaceError
 
@@ -41,6 +41,8 @@ class NerfBlendDataManagerConfig(VanillaDataManagerConfig):
     """Distinct frames per training step (the paper's B); each training frame is drawn once per epoch."""
     rays_per_frame: int = 1024
     """Uniformly random rays per frame, over the whole image (the head mask is a target, not a restriction)."""
+    face_ray_fraction: float = 0.0
+    """Share of each frame's random rays drawn inside its face box instead (eyes and mouth are the detail learned last)."""
     lpips_patch_size: int = 32
     """Side of the square patch cut from each frame for the perceptual loss, when the model turns patches on."""
     mouth_patch_fraction: float = 0.5
@@ -78,6 +80,8 @@ class NerfBlendDataManager(VanillaDataManager[HeadDataset], PatchSampling):
                 data, f"{len(dataset)} training frames, fewer than --pipeline.datamanager.frames-per-batch "
                 f"{config.frames_per_batch}; track a longer video, or lower frames-per-batch or the test split",
             )
+        if not 0.0 <= config.face_ray_fraction <= 1.0:
+            raise ValueError(f"--pipeline.datamanager.face-ray-fraction {config.face_ray_fraction}: must be between 0 and 1")
         device = _cache_device(self.config.cache_device, self.device)
         self.frame_cache = FrameCache.load(dataset, device)
         cache = self.frame_cache
@@ -97,11 +101,16 @@ class NerfBlendDataManager(VanillaDataManager[HeadDataset], PatchSampling):
     def next_train(self, step: int) -> Tuple[RayBundle, Dict]:
         """Rays of `frames_per_batch` frames and their batch: image [R, 3], head_mask [R, 1] and
         background [R, 3] (float32, in [0, 1]), indices [R, 3] (frame, y, x), num_patches, patch_size.
-        Patch rays follow the random rays and view as [num_patches, patch_size, patch_size]."""
+        Rays over the whole image come first, then those in the face boxes (`face_ray_fraction`); patch
+        rays follow the random rays and view as [num_patches, patch_size, patch_size]."""
         self.train_count += 1
         cache, config, generator = self.frame_cache, self.config, self._generator
         frames, self._frame_queue = draw_frames(self._frame_queue, config.frames_per_batch, len(cache), generator)
-        indices = random_pixels(frames, config.rays_per_frame, cache.height, cache.width, generator)  # [R, 3]
+        face_rays = round(config.face_ray_fraction * config.rays_per_frame)
+        indices = random_pixels(frames, config.rays_per_frame - face_rays, cache.height, cache.width, generator)  # [R, 3]
+        if face_rays:
+            face = random_pixels_in_boxes(frames, face_rays, self._face_rects[frames], cache.height, cache.width, generator)
+            indices = torch.cat((indices, face))
         background = torch.rand(indices.shape[0], 3, generator=generator, device=generator.device)  # [R, 3]
         num_patches = 0
         if self.sample_patches:

@@ -42,6 +42,23 @@ def random_pixels(
     return torch.stack((frames.repeat_interleave(per_frame), y, x), dim=-1)
 
 
+def random_pixels_in_boxes(
+    frames: Int[Tensor, "b"], per_frame: int, boxes: Float[Tensor, "b 4"], height: int, width: int, generator: torch.Generator
+) -> Int[Tensor, "r 3"]:
+    """`per_frame` uniformly random (frame, y, x) inside each frame's box (x0, y0, x1, y1 in pixels, clipped to
+    the image), grouped by frame; uniform over the image where a frame's box is missing (NaN)."""
+    device = generator.device
+    image = torch.tensor([0.0, 0.0, width, height], device=device)
+    boxes = torch.where(boxes.isnan().any(-1, keepdim=True), image, boxes.to(device))  # [B, 4]
+    low = torch.minimum(boxes[:, :2], boxes[:, 2:]).clamp_min(0)  # [B, 2] (x, y)
+    high = torch.minimum(torch.maximum(boxes[:, :2], boxes[:, 2:]), image[2:])  # [B, 2]
+    along = torch.rand(frames.numel(), per_frame, 2, generator=generator, device=device)  # [B, P, 2]
+    points = (low[:, None] + along * (high - low)[:, None]).floor().reshape(-1, 2)  # [R, 2] (x, y)
+    x = points[:, 0].long().clamp(0, width - 1)
+    y = points[:, 1].long().clamp(0, height - 1)
+    return torch.stack((frames.repeat_interleave(per_frame), y, x), dim=-1)
+
+
 def random_head_pixels(head_masks: Bool[Tensor, "m h w"], generator: torch.Generator) -> Int[Tensor, "m 2"]:
     """One uniformly random head pixel (y, x) of each mask; masks must not be empty."""
     flat = torch.multinomial(head_masks.flatten(1).float(), 1, generator=generator).squeeze(1)  # [M]

@@ -106,6 +106,28 @@ def test_mouth_patches_lie_on_the_mouth_box(workspace):
         assert (centre_y >= int(y0)).all() and (centre_y <= int(y1)).all()
 
 
+def test_face_rays_follow_the_uniform_ones_inside_each_frames_face_box(workspace):
+    manager = datamanager(workspace, rays_per_frame=40, face_ray_fraction=0.25)
+    assert manager.get_train_rays_per_batch() == B * 40
+    boxes = manager.train_dataset.face_rects
+    for step in range(5):
+        indices = manager.next_train(step)[1]["indices"]
+        assert indices.shape == (B * 40, 3)
+        face = indices[B * 30 :]
+        x0, y0, x1, y1 = boxes[face[:, 0]].unbind(-1)
+        assert ((face[:, 2] >= x0.floor()) & (face[:, 2] < x1.ceil()) & (face[:, 1] >= y0.floor()) & (face[:, 1] < y1.ceil())).all()
+        # The uniform rays of the same frames cover the image beyond the face box.
+        uniform = indices[: B * 30]
+        x0, y0, x1, y1 = boxes[uniform[:, 0]].unbind(-1)
+        assert not ((uniform[:, 2] >= x0.floor()) & (uniform[:, 2] < x1.ceil()) & (uniform[:, 1] >= y0.floor()) & (uniform[:, 1] < y1.ceil())).all()
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.5, float("nan")])
+def test_a_face_ray_fraction_outside_0_1_is_refused_naming_the_flag(workspace, fraction):
+    with pytest.raises(ValueError, match="face-ray-fraction"):
+        datamanager(workspace, face_ray_fraction=fraction)
+
+
 def test_each_training_frame_is_drawn_once_per_epoch(manager):
     steps = TRAIN_FRAMES // B
     frames = [manager.next_train(step)[1]["indices"][::RAYS, 0] for step in range(2 * steps)]

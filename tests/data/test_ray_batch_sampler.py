@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from nerfblend_ns.data.ray_batch_sampler import draw_frames, patch_centres, patch_pixels, random_pixels
+from nerfblend_ns.data.ray_batch_sampler import draw_frames, patch_centres, patch_pixels, random_pixels, random_pixels_in_boxes
 
 
 def generator(seed: int = 0) -> torch.Generator:
@@ -43,6 +43,27 @@ def test_random_pixels_cover_the_whole_image_in_bounds():
     for frame in frames:
         hit = indices[indices[:, 0] == frame]
         assert len(set(zip(hit[:, 1].tolist(), hit[:, 2].tolist()))) == 35
+
+
+def test_pixels_in_boxes_cover_each_box_and_only_it():
+    frames = torch.tensor([4, 1])
+    boxes = torch.tensor([[2.0, 3.0, 6.0, 5.0], [0.5, 0.5, 2.5, 1.5]])  # x0, y0, x1, y1
+    indices = random_pixels_in_boxes(frames, 3000, boxes, height=10, width=12, generator=generator())
+    assert indices.shape == (6000, 3) and indices[:, 0].tolist() == frames.repeat_interleave(3000).tolist()
+    first, second = indices[:3000, 1:], indices[3000:, 1:]  # (y, x)
+    assert set(map(tuple, first.tolist())) == {(y, x) for y in (3, 4) for x in range(2, 6)}
+    # A box of fractional pixels: the pixels that hold a point of it.
+    assert set(map(tuple, second.tolist())) == {(y, x) for y in (0, 1) for x in range(0, 3)}
+
+
+def test_pixels_in_a_missing_or_overhanging_box_stay_in_the_image():
+    frames = torch.tensor([0, 1])
+    boxes = torch.tensor([[float("nan")] * 4, [-5.0, 8.0, 20.0, 30.0]])
+    indices = random_pixels_in_boxes(frames, 4000, boxes, height=10, width=12, generator=generator())
+    missing, overhanging = indices[:4000, 1:], indices[4000:, 1:]
+    assert len(set(map(tuple, missing.tolist()))) == 120  # the whole 12×10 image
+    assert overhanging[:, 0].min() == 8 and overhanging[:, 0].max() == 9
+    assert overhanging[:, 1].min() == 0 and overhanging[:, 1].max() == 11
 
 
 def test_patches_are_contiguous_row_major_blocks_inside_the_image():
