@@ -1,11 +1,11 @@
-"""nerfstudio's trainer, resuming only from a checkpoint that reads whole and fits the workspace, its
-learning-rate schedules ending where the run ends.
+"""nerfstudio's trainer, resuming only from a checkpoint that reads whole and fits the workspace, and
+ending the learning-rate schedules that have no length of their own where the run ends.
 
 The nerfblend methods name this trainer in their config, so `ns-train nerfblend --load-dir ...`
 skips an unreadable newest checkpoint for the newest good one (and says so), and a checkpoint of a
 workspace with other expression coefficients is refused naming both coefficient sets, instead of a
-`state_dict` size mismatch. A schedule whose `max_steps` is unset decays over `--max-num-iterations`,
-so a shorter run still ends at the schedule's final rate.
+`state_dict` size mismatch. A schedule whose `max_steps` is unset (`nerfblend-small`'s) decays over
+`--max-num-iterations`, so a shorter or longer run still ends at the schedule's final rate.
 """
 
 import copy

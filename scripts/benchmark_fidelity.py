@@ -75,7 +75,7 @@ def parse_args() -> argparse.Namespace:
                         help="a variant to train on every workspace: a label (its results' folder) and config "
                              "overrides of its own; repeat for more, the first is the baseline of the final comparison")
     parser.add_argument("--max-steps", type=int, default=None,
-                        help="stop a workspace's training after this many steps, where its learning-rate schedules end too")
+                        help="stop a workspace's training after this many steps, also its --max-num-iterations")
     parser.add_argument("--test-stride", type=int, default=1, help="score every n-th test frame (1: all)")
     parser.add_argument("--train-frames", type=int, default=16, help="training frames, evenly spaced, scored at each checkpoint")
     parser.add_argument("--pose-fit-steps", type=int, default=0,

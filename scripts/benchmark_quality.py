@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", choices=list(VARIANTS), default=list(VARIANTS), help="variants to run")
     parser.add_argument("--small", action="store_true", help="the small CPU sizes of each method")
     parser.add_argument("--max-steps", type=int, default=None,
-                        help="stop a variant after this many steps, where its learning-rate schedules end too")
+                        help="stop a variant after this many steps, also its --max-num-iterations")
     parser.add_argument("--eval-frames", type=int, default=8, help="test frames scored at each checkpoint")
     parser.add_argument("--picture-frames", type=int, default=4, help="test frames in the comparison picture")
     parser.add_argument("--render-frames", type=int, default=0, help="test frames rendered to time each trained variant")

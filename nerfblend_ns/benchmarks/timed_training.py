@@ -78,8 +78,9 @@ def parse_overrides(pairs: Sequence[Sequence[str]]) -> Dict[str, object]:
 
 
 def with_run_length(pairs: Sequence[Sequence[str]], max_steps: Optional[int]) -> List[Sequence[str]]:
-    """`pairs` preceded by `max_num_iterations max_steps`, so that a run stopped there ends its learning-rate
-    schedules there too (where none is given, the method's own run length holds); later pairs win."""
+    """`pairs` preceded by `max_num_iterations max_steps`: a run stopped there is configured as `ns-train
+    --max-num-iterations` would configure it (schedules without a length of their own end there); None adds
+    nothing, and later pairs win."""
     return ([("max_num_iterations", str(max_steps))] if max_steps is not None else []) + list(pairs)
 
 
