@@ -49,7 +49,7 @@ from nerfblend_ns.benchmarks.frame_novelty import FrameNovelty, frame_novelty, r
 from nerfblend_ns.benchmarks.held_out_pose_fit import HeldOutPoseFitConfig
 from nerfblend_ns.benchmarks.held_out_renders import evenly_spaced, render_test_frames
 from nerfblend_ns.benchmarks.render_speed import measure_render, square_cameras
-from nerfblend_ns.benchmarks.run_info import device_name, git_dirty, git_revision
+from nerfblend_ns.benchmarks.run_info import code_digest, device_name, git_dirty, git_revision
 from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, parse_overrides, train_with_checkpoints, with_run_length
 from nerfblend_ns.benchmarks.unexplained_motion import unexplained_motion_of_test_frames
 from nerfblend_ns.benchmarks.variant_runs import release_device_memory
@@ -259,6 +259,7 @@ def main() -> None:
             "device": device_name(),
             "git_revision": git_revision(),
             "git_dirty": git_dirty(),
+            "code_digest": code_digest(),
             "lpips": lpips_status,
             "runs": [],
         }

@@ -24,7 +24,7 @@ import numpy as np
 
 from nerfblend_ns.benchmarks.frame_grid import frame_grid, write_rgb_png
 from nerfblend_ns.benchmarks.psnr_plot import plot_psnr_curves
-from nerfblend_ns.benchmarks.run_info import device_name, git_dirty, git_revision
+from nerfblend_ns.benchmarks.run_info import code_digest, device_name, git_dirty, git_revision
 from nerfblend_ns.benchmarks.timed_training import parse_overrides, with_run_length
 from nerfblend_ns.benchmarks.variant_runs import VariantResult, release_device_memory, run_variant
 from nerfblend_ns.benchmarks.variants import VARIANTS
@@ -39,6 +39,7 @@ def _write_outputs(
     summary = {
         "git_revision": git_revision(),
         "git_dirty": git_dirty(),
+        "code_digest": code_digest(),
         "device": device_name(),
         "data": str(args.data),
         "small": args.small,

@@ -76,16 +76,23 @@ def _runs_by_name(document: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     return {run["name"]: run for run in document["runs"]}
 
 
+def _paired_runs(before: Dict[str, Any], after: Dict[str, Any]) -> List[Tuple[str, Dict[str, Any], Dict[str, Any]]]:
+    """(label, run of A, run of B): workspaces matched by name; two documents of one workspace each and no name in
+    common (one clip tracked two ways) pair their runs, labelled "A's name / B's name"."""
+    runs_before, runs_after = _runs_by_name(before), _runs_by_name(after)
+    if len(runs_before) == len(runs_after) == 1 and not set(runs_before) & set(runs_after):
+        ((name_a, run_a),), ((name_b, run_b),) = runs_before.items(), runs_after.items()
+        return [(f"{name_a} / {name_b}", run_a, run_b)]
+    return [(name, run, runs_after[name]) for name, run in runs_before.items() if name in runs_after]
+
+
 def comparison_rows(before: Dict[str, Any], after: Dict[str, Any]) -> List[Tuple[str, float, str, Optional[float], Optional[float]]]:
     """(workspace, checkpoint minutes, score, before, after) for every score of every workspace and checkpoint
-    that both documents have (workspaces matched by name, checkpoints by their requested minutes); a score
-    only one side has comes with None on the other."""
+    that both documents have (workspaces paired by `_paired_runs`, checkpoints by their requested minutes); a
+    score only one side has comes with None on the other."""
     rows = []
-    runs_after = _runs_by_name(after)
-    for name, run in _runs_by_name(before).items():
-        if name not in runs_after:
-            continue
-        checkpoints_after = {_checkpoint_key(c): c for c in runs_after[name]["checkpoints"]}
+    for name, run, run_after in _paired_runs(before, after):
+        checkpoints_after = {_checkpoint_key(c): c for c in run_after["checkpoints"]}
         for checkpoint in run["checkpoints"]:
             minutes = _checkpoint_key(checkpoint)
             if minutes not in checkpoints_after:
@@ -104,5 +111,6 @@ def comparison_table(before: Dict[str, Any], after: Dict[str, Any]) -> str:
         for name, minutes, score, a, b in comparison_rows(before, after)
     ]
     table = _render(["workspace", "min", "score", "A", "B", "B − A"], rows)
-    unmatched = sorted(set(_runs_by_name(before)) ^ set(_runs_by_name(after)))
+    paired = {name for _, run, run_after in _paired_runs(before, after) for name in (run["name"], run_after["name"])}
+    unmatched = sorted((set(_runs_by_name(before)) | set(_runs_by_name(after))) - paired)
     return table + (f"\nworkspaces in only one of the two: {', '.join(unmatched)}" if unmatched else "")

@@ -1,5 +1,6 @@
-"""What a benchmark result was measured with: the code's revision and the device."""
+"""What a benchmark result was measured with: the code's revision, a digest of its source, and the device."""
 
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -8,6 +9,7 @@ from typing import Optional
 import torch
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_ROOT = _PACKAGE_DIR.parent
 
 
 def _git(*arguments: str) -> Optional[str]:
@@ -34,5 +36,18 @@ def git_dirty() -> Optional[bool]:
     return None if status is None else bool(status)
 
 
+def code_digest(package: Path = _PACKAGE_ROOT) -> str:
+    """sha256 (16 hex digits) of the package's Python files, paths and contents: names the code that ran where a
+    copy's git metadata is missing or stale; `python -m nerfblend_ns.benchmarks.run_info` in a checkout prints it."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def device_name() -> str:
     return torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
+
+
+if __name__ == "__main__":
+    print(code_digest())

@@ -46,6 +46,16 @@ def test_comparison_is_b_minus_a_per_workspace_and_checkpoint():
     assert "only one of the two: new_only, old_only" in table
 
 
+def test_one_clip_tracked_two_ways_pairs_its_two_workspaces():
+    before, after = _document({"address": [_checkpoint(2, 29.39, 29.30)]}), _document({"address_brow": [_checkpoint(2, 29.41, 29.67)]})
+    rows = {(name, score): (a, b) for name, _, score, a, b in comparison_rows(before, after)}
+    assert rows[("address / address_brow", "test.face.psnr")] == (29.30, 29.67)
+    assert "only one of the two" not in comparison_table(before, after)
+    # With more than one workspace a side, names alone pair them.
+    two = _document({"address": [_checkpoint(2, 29.0, 29.0)], "talking": [_checkpoint(2, 23.0, 21.0)]})
+    assert comparison_rows(two, after) == [] and "only one of the two: address, address_brow, talking" in comparison_table(two, after)
+
+
 def test_a_score_only_one_side_has_shows_without_a_difference():
     before = _document({"ws": [_checkpoint(1, 20.0, 18.0)]})
     after_checkpoint = _checkpoint(1, 20.0, 18.0)

@@ -31,7 +31,7 @@ def test_tiny_run_writes_every_score_a_picture_and_compares_with_itself(tmp_path
     assert result.returncode == 0, f"benchmark failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     document = json.loads((out / "fidelity.json").read_text())
     assert document["method"] == "nerfblend-small" and document["minutes"] == [0.01, 0.02]
-    assert {"device", "git_revision", "lpips"} <= set(document)
+    assert {"device", "git_revision", "code_digest", "lpips"} <= set(document)
     (run,) = document["runs"]
     assert run["name"] == "head" and run["face_region"] == "face-oval" and run["landmark_kind"] == "face-oval"
     assert run["frames"] == {"train": 14, "test": 2, "test_scored": 2, "train_scored": 3}

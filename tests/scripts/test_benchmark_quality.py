@@ -33,7 +33,7 @@ def benchmark(tmp_path_factory) -> Path:
 
 def test_results_hold_each_variant_at_each_time(benchmark):
     results = json.loads((benchmark / "quality.json").read_text())
-    assert results["git_revision"] and results["device"] and results["small"]
+    assert results["git_revision"] and results["code_digest"] and results["device"] and results["small"]
     on_gpu = results["device"] != "cpu"
     assert results["minutes"] == [0.05, 0.1]
     assert list(results["variants"]) == ["nerfblend", "nerfblend-concat"]
