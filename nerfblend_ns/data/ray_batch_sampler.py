@@ -77,18 +77,18 @@ def patch_centres(
     """Centre pixel (y, x) of each frame's patch: uniform in its mouth box with probability
     `mouth_fraction`, else in its face box; a random head pixel where that box is missing (NaN).
 
-    Boxes are x0, y0, x1, y1 in pixels; the centre is the pixel that holds a uniform point of the box.
+    Boxes are x0, y0, x1, y1 in pixels; the centre is the pixel that holds a uniform point of the box
+    (`random_pixels_in_boxes`).
     """
     device = generator.device
     use_mouth = torch.rand(frames.numel(), generator=generator, device=device) < mouth_fraction  # [B]
-    rects = torch.where(use_mouth[:, None], mouth_rects[frames], face_rects[frames])  # [B, 4]
-    along = torch.rand(frames.numel(), 2, generator=generator, device=device)  # [B, 2] (x, y)
-    points = rects[:, :2] + along * (rects[:, 2:] - rects[:, :2])  # [B, 2] (x, y)
-    centres = points.flip(-1).floor()  # [B, 2] (y, x)
-    missing = centres.isnan().any(-1)  # [B]
+    rects = torch.where(use_mouth[:, None], mouth_rects[frames].to(device), face_rects[frames].to(device))  # [B, 4]
+    height, width = head_masks.shape[1:]
+    centres = random_pixels_in_boxes(frames, 1, rects, height, width, generator)[:, 1:]  # [B, 2] (y, x)
+    missing = rects.isnan().any(-1)  # [B]
     if missing.any():
-        centres[missing] = random_head_pixels(head_masks[frames[missing]], generator).to(centres.dtype)
-    return centres.long()
+        centres[missing] = random_head_pixels(head_masks[frames[missing]], generator)
+    return centres
 
 
 def patch_pixels(
