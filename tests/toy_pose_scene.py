@@ -43,7 +43,7 @@ class TexturedBall(torch.nn.Module):
 
 
 class FixedFieldModel(NerfBlendModel):
-    def build_field(self, aabb, num_coefficients):
+    def build_field(self, aabb, expression_space):
         return TexturedBall()
 
 

@@ -92,6 +92,11 @@ class ConcatField(nn.Module):
         density, geometry = self.decode_density(self.hash_features(positions), codes[table_index])
         return view_dependent_colour(self.color_mlp, self.sh_levels, directions, geometry), density
 
+    @property
+    def occupancy_expressions(self) -> int:
+        """Expressions `expression_aware_density` evaluates per point: K + 1."""
+        return self.num_coefficients + 1
+
     def expression_aware_density(
         self, positions: Float[Tensor, "n 3"], largest_coefficients: Float[Tensor, "k"]
     ) -> Float[Tensor, "n 1"]:

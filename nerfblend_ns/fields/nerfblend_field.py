@@ -12,6 +12,7 @@ from jaxtyping import Float, Int
 from torch import Tensor, nn
 
 from nerfblend_ns.encodings import BlendedHashEncoding
+from nerfblend_ns.fields.coefficient_segments import CoefficientSegments
 from nerfblend_ns.encodings.lookup_implementation import LookupImplementation
 from nerfblend_ns.fields.decoder_mlps import DecoderConfig, decoder_mlps, view_dependent_colour
 
@@ -55,20 +56,23 @@ class NerfBlendField(nn.Module):
 
     Args:
         aabb: [2, 3] box mapped to the unit cube of the hash grids.
-        num_coefficients: K; the field holds K + 1 tables.
+        segments: the K coefficients' S segments; the field holds K·S + 1 tables (K + 1 for the paper's S = 1).
     """
 
-    def __init__(self, aabb: Float[Tensor, "2 3"], num_coefficients: int, grid: BlendedHashGridConfig, decoder: DecoderConfig):
+    def __init__(
+        self, aabb: Float[Tensor, "2 3"], segments: CoefficientSegments, grid: BlendedHashGridConfig, decoder: DecoderConfig
+    ):
         super().__init__()
         self.register_buffer("aabb", aabb.float().clone())
-        self.encoding = blended_hash_encoding(grid, num_bases=num_coefficients + 1)
+        self.segments = segments
+        self.encoding = blended_hash_encoding(grid, num_bases=segments.num_weights + 1)
         self.sh_levels = decoder.sh_levels
         self.geometry_features = decoder.geometry_features
         self.density_mlp, self.color_mlp = decoder_mlps(self.encoding.output_dim, decoder)
 
     def blend(self, coefficients: Float[Tensor, "b k"]) -> Float[Tensor, "b p f"]:
         """One blended table per row of coefficients."""
-        return self.encoding.blend(coefficients)
+        return self.encoding.blend(self.segments(coefficients))
 
     def unit_positions(self, positions: Float[Tensor, "n 3"]) -> Float[Tensor, "n 3"]:
         return (positions - self.aabb[0]) / (self.aabb[1] - self.aabb[0])
@@ -94,18 +98,26 @@ class NerfBlendField(nn.Module):
         density, geometry = self.decode_density(features)
         return view_dependent_colour(self.color_mlp, self.sh_levels, directions, geometry), density
 
+    @property
+    def occupancy_expressions(self) -> int:
+        """Expressions `expression_aware_density` evaluates per point: the neutral one and one per basis table."""
+        return self.encoding.num_bases
+
     def expression_aware_density(
         self, positions: Float[Tensor, "n 3"], largest_coefficients: Float[Tensor, "k"]
     ) -> Float[Tensor, "n 1"]:
-        """Max density over the neutral head and each basis at its scale (h0 + ŵ_i·h_i), paper §3.3.
+        """Max density over the neutral head and each coefficient alone at its largest value (h0 + ŵ_i·h_i, paper
+        §3.3) and, with segments, at each of its knots.
 
-        The lookup is linear in the table, so each expression's features are f_0 + ŵ_i·f_i: one lookup
-        per basis serves all K + 1 evaluations.
+        The lookup is linear in the table, so each expression's features are f_0 + Σ_t p_t·f_t over the
+        coefficient's own tables t: one lookup per table serves every evaluation.
         """
-        per_basis = self.encoding.basis_features(self.unit_positions(positions))  # [K+1, N, D]
+        per_basis = self.encoding.basis_features(self.unit_positions(positions))  # [K·S+1, N, D]
         neutral = per_basis[:1]
-        at_largest = neutral + largest_coefficients[:, None, None] * per_basis[1:]  # [K, N, D]
-        density, _ = self.decode_density(torch.cat([neutral, at_largest], dim=0))  # [K+1, N, 1]
+        pieces = self.segments.probe_pieces(largest_coefficients).to(per_basis)  # [K, S, S]
+        own_tables = per_basis[1:].view(*pieces.shape[::2], *per_basis.shape[1:])  # [K, S, N, D]
+        at_probes = neutral + torch.einsum("kst,ktnd->ksnd", pieces, own_tables).flatten(0, 1)  # [K·S, N, D]
+        density, _ = self.decode_density(torch.cat([neutral, at_probes], dim=0))  # [K·S+1, N, 1]
         return density.amax(dim=0)
 
     def neutral_density(self, positions: Float[Tensor, "n 3"]) -> Float[Tensor, "n 1"]:

@@ -10,6 +10,7 @@ from typing import Type
 from jaxtyping import Float
 from torch import Tensor
 
+from nerfblend_ns.expression_space import ExpressionSpace
 from nerfblend_ns.fields.concat_field import ConcatField, ExpressionCodeConfig
 from nerfblend_ns.fields.decoder_mlps import DecoderConfig
 from nerfblend_ns.models.nerfblend_model import NerfBlendModel, NerfBlendModelConfig
@@ -33,5 +34,9 @@ class NerfBlendConcatModel(NerfBlendModel):
 
     config: NerfBlendConcatModelConfig
 
-    def build_field(self, aabb: Float[Tensor, "2 3"], num_coefficients: int) -> ConcatField:
-        return ConcatField(aabb, num_coefficients, self.config.grid, self.config.decoder, self.config.expression_code)
+    def build_field(self, aabb: Float[Tensor, "2 3"], expression_space: ExpressionSpace) -> ConcatField:
+        if self.config.coefficient_segments != 1:
+            raise ValueError("--pipeline.model.coefficient-segments: the concatenate baseline has no basis tables to segment")
+        return ConcatField(
+            aabb, expression_space.num_coefficients, self.config.grid, self.config.decoder, self.config.expression_code
+        )

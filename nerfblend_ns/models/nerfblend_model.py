@@ -19,6 +19,7 @@ from torch.nn import Parameter
 from nerfblend_ns.checkpoint_weights import require_trained_weights
 from nerfblend_ns.data.patch_sampling import PatchSampling
 from nerfblend_ns.expression_space import COEFFICIENTS_KEY, EXTRAPOLATE_KEY, ExpressionSpace
+from nerfblend_ns.fields.coefficient_segments import CoefficientSegments
 from nerfblend_ns.fields.decoder_mlps import DecoderConfig
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, NerfBlendField
 from nerfblend_ns.metrics.head_metrics import ground_truth_on_white, image_metrics, require_finite
@@ -45,6 +46,9 @@ class NerfBlendModelConfig(ModelConfig):
     renamed_fields: ClassVar[Dict[str, str]] = RENAMED_MODEL_FIELDS
     grid: BlendedHashGridConfig = field(default_factory=BlendedHashGridConfig)
     """Hash-grid size of every basis."""
+    coefficient_segments: int = 1
+    """Equal pieces each coefficient's training range is cut into, each with its own basis table: the blend
+    bends at the knots between them (1: the paper's blend, linear in each coefficient)."""
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
     """MLPs decoding features into density and colour."""
     losses: LossScheduleConfig = field(default_factory=LossScheduleConfig)
@@ -95,7 +99,7 @@ class NerfBlendModel(Model):
         self._register_load_state_dict_pre_hook(renamed_expression_buffers)
         self.expression_controls = ExpressionControls(self.expression_space)
         aabb = self.scene_box.aabb.float()
-        self.field = self.build_field(aabb, self.expression_space.num_coefficients)
+        self.field = self.build_field(aabb, self.expression_space)
         self.occupancy_grid = OccupancyGrid(aabb, self.config.occupancy)
         self.renderer = InferenceRenderer(self.config.renderer, self.field, self.occupancy_grid)
         self.camera_optimizer: CameraOptimizer = self._camera_optimizer()
@@ -107,9 +111,10 @@ class NerfBlendModel(Model):
         # and a checkpoint must load on a machine without them.
         object.__setattr__(self, "perceptual", perceptual)
 
-    def build_field(self, aabb: Float[Tensor, "2 3"], num_coefficients: int) -> NerfBlendField:
+    def build_field(self, aabb: Float[Tensor, "2 3"], expression_space: ExpressionSpace) -> NerfBlendField:
         """The radiance field; variants of the method override this with a field of the same interface."""
-        return NerfBlendField(aabb, num_coefficients, self.config.grid, self.config.decoder)
+        segments = CoefficientSegments(expression_space.minimum, expression_space.maximum, self.config.coefficient_segments)
+        return NerfBlendField(aabb, segments, self.config.grid, self.config.decoder)
 
     def _camera_optimizer(self) -> CameraOptimizer:
         """A pose correction per training frame, applied to training rays (`get_outputs`); both lookups pass

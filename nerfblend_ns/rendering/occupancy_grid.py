@@ -67,8 +67,8 @@ def occupancy_density_fn(
     chunk: int,
     half_precision: bool = False,
 ) -> Callable[[Tensor], Tensor]:
-    """x [N, 3] -> σ·Δt [N, 1]: the max over the K + 1 basis expressions (each basis at `largest_coefficients`),
-    or the neutral head only.
+    """x [N, 3] -> σ·Δt [N, 1]: the max over the field's basis expressions (the neutral one and each basis at
+    `largest_coefficients`: `field.expression_aware_density`), or the neutral head only.
 
     ``half_precision`` runs the MLPs under float16 autocast on CUDA (CPU stays float32): an
     occupancy threshold does not need float32 densities, and the update's (K + 1)·N MLP
@@ -79,8 +79,8 @@ def occupancy_density_fn(
         # The grid update draws cells at random; neighbours evaluated together read the bases'
         # table rows from cache rather than from device memory (about 40% off the update's lookups).
         order = morton_order(points)
-        # The K + 1 evaluations multiply memory per point, so the chunk shrinks with K.
-        per_chunk = max(1, chunk // (largest_coefficients.numel() + 1)) if expression_aware else chunk
+        # The expressions evaluated per point multiply its memory, so the chunk shrinks with their number.
+        per_chunk = max(1, chunk // field.occupancy_expressions) if expression_aware else chunk
         parts = []
         with torch.autocast("cuda", dtype=torch.float16, enabled=half_precision and points.is_cuda):
             for start in range(0, points.shape[0], per_chunk):

@@ -7,6 +7,7 @@ from toy_pose_scene import INTRINSICS, SIZE, fixed_field_model, ray_error, true_
 
 from nerfblend_ns.benchmarks.fidelity_scores import score_frames
 from nerfblend_ns.benchmarks.held_out_pose_fit import HeldOutPoseFitConfig, fit_test_pose
+from nerfblend_ns.fields.coefficient_segments import CoefficientSegments
 from nerfblend_ns.fields.decoder_mlps import DecoderConfig
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, NerfBlendField
 
@@ -62,7 +63,8 @@ def test_the_torch_lookup_passes_gradients_to_sample_positions():
     torch lookup, as finite differences say."""
     torch.manual_seed(0)
     grid = BlendedHashGridConfig(num_levels=2, log2_hashmap_size=8, max_resolution=8, init_scale=1.0, implementation="torch")
-    field = NerfBlendField(torch.tensor([[-1.0] * 3, [1.0] * 3]), 1, grid, DecoderConfig(hidden_dim=16, num_layers=2, geometry_features=8))
+    decoder = DecoderConfig(hidden_dim=16, num_layers=2, geometry_features=8)
+    field = NerfBlendField(torch.tensor([[-1.0] * 3, [1.0] * 3]), CoefficientSegments.linear(1), grid, decoder)
     tables = field.blend(torch.zeros(1, 1)).detach()
     positions = (torch.rand(4, 3) * 1.6 - 0.8).requires_grad_()
     frames = torch.zeros(4, dtype=torch.long)

@@ -11,6 +11,7 @@ import torch
 from torch.testing import assert_close
 from triton_interpreter import run_interpreted
 
+from nerfblend_ns.fields.coefficient_segments import CoefficientSegments
 from nerfblend_ns.fields.decoder_mlps import DecoderConfig
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, NerfBlendField
 from nerfblend_ns.rendering.fused_rendering import current_kernel_weights, render_rays_fused, unsupported_reason
@@ -34,7 +35,7 @@ def _field(grid: BlendedHashGridConfig, decoder: DecoderConfig, num_coefficients
     """Unit-scale tables (small init values would hide mismatches) and a density bias that makes some rays
     turn opaque within the box and leaves others translucent."""
     torch.manual_seed(0)
-    field = NerfBlendField(AABB.view(2, 3), num_coefficients, grid, decoder)
+    field = NerfBlendField(AABB.view(2, 3), CoefficientSegments.linear(num_coefficients), grid, decoder)
     with torch.no_grad():
         field.encoding.tables.normal_()
         field.density_mlp.layers[-1].bias[0] = 5.0

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import nerfblend_ns.rendering.inference_renderer as inference_renderer
+from nerfblend_ns.fields.coefficient_segments import CoefficientSegments
 from nerfblend_ns.fields.decoder_mlps import DecoderConfig
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, NerfBlendField
 from nerfblend_ns.rendering.camera_rays import pinhole_parameters, pixel_centres, tile_order
@@ -17,7 +18,7 @@ AABB = torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
 
 def _renderer(**options) -> InferenceRenderer:
     field = NerfBlendField(
-        AABB, 1, BlendedHashGridConfig(num_levels=2, log2_hashmap_size=6, max_resolution=16, implementation="torch"),
+        AABB, CoefficientSegments.linear(1), BlendedHashGridConfig(num_levels=2, log2_hashmap_size=6, max_resolution=16, implementation="torch"),
         DecoderConfig(hidden_dim=16, num_layers=2, geometry_features=8, color_hidden_dim=16),
     )
     grid = OccupancyGrid(AABB, OccupancyGridConfig(resolution=8, training_step_size=0.02, near_plane=0.1, far_plane=7.0))

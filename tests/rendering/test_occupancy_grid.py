@@ -1,9 +1,11 @@
 """The occupancy grid: the expression-aware update (paper §3.3, Fig. 13) against the neutral-only one, the
 per-expression grids of rendering and their cache, and marching through a grid given."""
 
+import pytest
 import torch
 from torch.testing import assert_close
 
+from nerfblend_ns.fields.coefficient_segments import CoefficientSegments
 from nerfblend_ns.fields.decoder_mlps import DecoderConfig
 from nerfblend_ns.fields.nerfblend_field import BlendedHashGridConfig, NerfBlendField
 from nerfblend_ns.rendering.occupancy_grid import OccupancyGrid, OccupancyGridConfig, expression_grid, occupancy_density_fn
@@ -16,7 +18,7 @@ STEP = 0.01
 def _field_where_basis_one_opens_a_region() -> NerfBlendField:
     """σ = softplus(100·relu(Σ level-0 features) − 5): the neutral table is empty, basis 1 fills x > 0.5."""
     field = NerfBlendField(
-        AABB, num_coefficients=2,
+        AABB, CoefficientSegments.linear(2),
         grid=BlendedHashGridConfig(num_levels=2, log2_hashmap_size=12, base_resolution=8, max_resolution=16),
         decoder=DecoderConfig(hidden_dim=8, num_layers=2, geometry_features=3, color_hidden_dim=8),
     )
@@ -59,18 +61,23 @@ def test_neutral_only_grid_misses_it():
     assert not _occupied_cells(expression_aware=False).any()
 
 
-def test_max_over_bases_reuses_per_basis_lookups_exactly():
+@pytest.mark.parametrize("segments", [1, 3])
+def test_max_over_bases_reuses_per_basis_lookups_exactly(segments):
+    """The max over the neutral head and each coefficient alone at its knots and at ŵ_i (the paper's ŵ_i·e_i
+    alone with one segment), each rendered through its own blended table."""
+    minimum, scales = torch.tensor([0.0, -0.5, 0.1]), torch.tensor([0.7, 1.2, 0.4])
     field = NerfBlendField(
-        AABB, num_coefficients=3,
+        AABB, CoefficientSegments(minimum, scales, segments),
         grid=BlendedHashGridConfig(num_levels=3, log2_hashmap_size=10, base_resolution=4, max_resolution=32, init_scale=0.5),
         decoder=DecoderConfig(hidden_dim=16, num_layers=3, geometry_features=4, color_hidden_dim=8),
     )
     points = torch.rand(64, 3) * 2 - 1
-    scales = torch.tensor([0.7, 1.2, 0.4])
-    at_largest = torch.cat([torch.zeros(1, 3), torch.diag(scales)])  # neutral, then ŵ_i e_i
-    tables = field.blend(at_largest)
+    fractions = torch.arange(1, segments + 1) / segments  # the knots, then the maximum
+    values = minimum[:, None] + (scales - minimum)[:, None] * fractions  # [3, S]
+    alone = [torch.zeros(3)] + [torch.eye(3)[i] * values[i, s] for i in range(3) for s in range(segments)]
+    tables = field.blend(torch.stack(alone))
     one_by_one = torch.stack(
-        [field.density(points, tables, torch.full((64,), k, dtype=torch.long)) for k in range(4)]
+        [field.density(points, tables, torch.full((64,), k, dtype=torch.long)) for k in range(len(alone))]
     )
     assert torch.allclose(field.expression_aware_density(points, scales), one_by_one.amax(0), atol=1e-5)
 
@@ -79,7 +86,7 @@ def test_occupancy_density_comes_back_in_input_order():
     torch.manual_seed(0)
     aabb = torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
     field = NerfBlendField(
-        aabb, num_coefficients=3,
+        aabb, CoefficientSegments.linear(3),
         grid=BlendedHashGridConfig(num_levels=3, log2_hashmap_size=10, base_resolution=4, max_resolution=32, init_scale=0.5),
         decoder=DecoderConfig(hidden_dim=16, num_layers=3, geometry_features=4, color_hidden_dim=8),
     )
