@@ -1,5 +1,8 @@
 """The nerfblend-concat methods: the baseline's sizes, and a model that trains through nerfblend's machinery."""
 
+import dataclasses
+
+import pytest
 import torch
 from nerfstudio.cameras.rays import RayBundle
 from nerfstudio.data.scene_box import SceneBox
@@ -48,3 +51,12 @@ def test_model_builds_a_concat_field_and_splits_table_from_mlps():
     assert outputs["rgb"].shape == (8, 3)
     outputs["rgb"].sum().backward()
     assert model.field.encoding.tables.grad is not None
+
+
+def test_the_baseline_refuses_coefficient_segments():
+    config = dataclasses.replace(nerfblend_concat_small_method.config.pipeline.model, coefficient_segments=2)
+    coefficients = torch.tensor([[0.0], [1.0]])
+    metadata = {"expression_names": ["a"], "expr_min": coefficients.min(0).values,
+                "expr_max": coefficients.max(0).values, "expressions": coefficients}
+    with pytest.raises(ValueError, match="coefficient-segments"):
+        config.setup(scene_box=SceneBox(torch.tensor([[-1.0] * 3, [1.0] * 3])), num_train_data=2, metadata=metadata)

@@ -247,3 +247,14 @@ def test_a_checkpoint_without_the_models_weights_is_refused_as_nerfstudio_loads_
         with pytest.raises(CheckpointWeightsError, match=r"the checkpoint holds \d+ of the model's \d+ weights \(missing: .*"):
             model.load_state_dict(partial, strict=False)
     model.load_state_dict({**state, "an_unused_option.weight": torch.zeros(1)}, strict=False)  # extra entries pass
+
+
+def test_coefficient_segments_give_each_piece_of_the_training_range_a_table():
+    model = disc_model(coefficient_segments=2)  # one coefficient, trained at 0 and 1
+    assert model.field.encoding.tables.shape[0] == 3
+    torch.testing.assert_close(model.field.segments.knots, torch.tensor([[0.5]]))
+    start = model.field.encoding.tables.detach().clone()
+    train_disc(model, 40, torch.Generator().manual_seed(0))
+    # Frame 1 (coefficient 1) crosses both halves of the range: every table learns.
+    moved = (model.field.encoding.tables.detach() - start).abs().flatten(1).amax(1)  # [3]
+    assert (moved > 1e-3).all(), moved
