@@ -13,8 +13,8 @@ correlation of the per-frame PSNR with each test frame's distance to the nearest
 coefficients and in head rotation (which of the two the model fails to generalise over), and with the
 motion of its lips and brows that its coefficients leave unexplained (the tracker's share). Writes
 DIR/fidelity.json (rewritten at every checkpoint, so a run cut short keeps what it measured), a
-picture per workspace of its 3 worst and 3 median test frames (ground truth | prediction | error), and
-prints a table. --compare prints B − A per workspace, checkpoint and score.
+picture per workspace of its 3 worst and 3 median test frames (ground truth | prediction | error) and
+one of its scored training frames alike (what the model fits of frames it saw), and prints a table. --compare prints B − A per workspace, checkpoint and score.
 
 With --variant, every workspace is trained once per variant (a label and its own overrides on top of
 --override), the variants of one workspace one after the other, each variant's results in
@@ -47,7 +47,7 @@ from nerfblend_ns.benchmarks.fidelity_tables import comparison_table, run_table
 from nerfblend_ns.benchmarks.frame_grid import write_rgb_png
 from nerfblend_ns.benchmarks.frame_novelty import FrameNovelty, frame_novelty, rank_correlation
 from nerfblend_ns.benchmarks.held_out_pose_fit import HeldOutPoseFitConfig
-from nerfblend_ns.benchmarks.held_out_renders import evenly_spaced, render_test_frames
+from nerfblend_ns.benchmarks.held_out_renders import evenly_spaced, render_frames
 from nerfblend_ns.benchmarks.render_speed import measure_render, square_cameras
 from nerfblend_ns.benchmarks.run_info import code_digest, device_name, git_dirty, git_revision
 from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, parse_overrides, train_with_checkpoints, with_run_length
@@ -162,7 +162,7 @@ def _benchmark_workspace(args: argparse.Namespace, data: Path, name: str, lpips:
         test_scores = summarize(score_frames(model, test, test_indices, lpips), per_frame=True)
         test_scores["novelty_correlation"] = _novelty_correlation(test_scores["per_frame_psnr"], novelty)
         test_scores["unexplained_motion_correlation"] = _correlations(test_scores["per_frame_psnr"], unexplained)
-        train_scores = summarize(score_frames(model, train, train_indices, lpips), per_frame=False)
+        train_scores = summarize(score_frames(model, train, train_indices, lpips), per_frame=True)
         scores = {"test": test_scores, "train": train_scores, "gap": generalisation_gap(test_scores, train_scores)}
         if args.pose_fit_steps > 0:
             fit = HeldOutPoseFitConfig(steps=args.pose_fit_steps)
@@ -212,25 +212,28 @@ def _correlations(psnrs: List[float], distances: Dict[str, Any]) -> Dict[str, fl
 
 
 def _write_picture(args: argparse.Namespace, trainer, run: Dict[str, Any]) -> None:
-    """The last checkpoint's worst and median test frames: ground truth | prediction | error heat map."""
-    test_scores = run["checkpoints"][-1]["test"]
-    psnrs = test_scores["per_frame_psnr"]
-    positions = worst_and_median(psnrs, args.picture_frames)
-    indices = [test_scores["frame_indices"][position] for position in positions]
-    ground_truths, predictions = render_test_frames(trainer, indices)
-    dataset = trainer.pipeline.datamanager.eval_dataset
+    """The last checkpoint's worst and median test frames, and of the scored training frames (what the model
+    fits of the frames it saw): ground truth | prediction | error heat map."""
+    checkpoint, datamanager = run["checkpoints"][-1], trainer.pipeline.datamanager
     novelty = run["test_novelty"]
-    labels = [
-        f"{'worst' if rank < args.picture_frames else 'median'}: test frame {index}, PSNR {psnrs[position]:.2f}\n"
-        f"from training: coefficients {novelty['coefficient_distance'][position]:.2f}, "
-        f"pose {novelty['rotation_distance_deg'][position]:.1f} deg"
-        for rank, (position, index) in enumerate(zip(positions, indices))
-    ]
-    regions = [face_region(dataset, index, *truth.shape[:2]) for index, truth in zip(indices, ground_truths)]
-    picture = args.output_dir / f"{run['name']}_frames.png"
-    write_rgb_png(picture, error_rows(ground_truths, predictions, labels, regions))
-    run["picture"] = picture.name
-    run["picture_frame_indices"] = indices
+    for split, dataset, picture in (
+        ("test", datamanager.eval_dataset, f"{run['name']}_frames.png"),
+        ("train", datamanager.train_dataset, f"{run['name']}_training_frames.png"),
+    ):
+        psnrs, frame_indices = checkpoint[split]["per_frame_psnr"], checkpoint[split]["frame_indices"]
+        positions = worst_and_median(psnrs, args.picture_frames)
+        indices = [frame_indices[position] for position in positions]
+        ground_truths, predictions = render_frames(trainer, dataset, indices)
+        labels = [
+            f"{'worst' if rank < args.picture_frames else 'median'}: {split} frame {index}, PSNR {psnrs[position]:.2f}"
+            + (f"\nfrom training: coefficients {novelty['coefficient_distance'][position]:.2f}, "
+               f"pose {novelty['rotation_distance_deg'][position]:.1f} deg" if split == "test" else "")
+            for rank, (position, index) in enumerate(zip(positions, indices))
+        ]
+        regions = [face_region(dataset, index, *truth.shape[:2]) for index, truth in zip(indices, ground_truths)]
+        write_rgb_png(args.output_dir / picture, error_rows(ground_truths, predictions, labels, regions))
+        key = "picture" if split == "test" else "training_picture"
+        run[key], run[f"{key}_frame_indices"] = picture, indices
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Ground truth and prediction of test frames as 8-bit pictures, composed on white as the protocol scores them."""
+"""Ground truth and prediction of frames as 8-bit pictures, composed on white as the protocol scores them."""
 
 from typing import List, Tuple
 
@@ -19,10 +19,10 @@ def _to_uint8(image: torch.Tensor) -> np.ndarray:
 
 
 @torch.no_grad()
-def render_test_frames(trainer: Trainer, frame_indices: List[int]) -> Tuple[List[np.ndarray], List[np.ndarray]]:
-    """([H, W, 3] uint8 ground truths, [H, W, 3] uint8 predictions) of the given test frames."""
+def render_frames(trainer: Trainer, dataset, frame_indices: List[int]) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+    """([H, W, 3] uint8 ground truths, [H, W, 3] uint8 predictions) of the given frames of `dataset` (the
+    test split's, or the training split's to see what the model fits)."""
     model = trainer.pipeline.model
-    dataset = trainer.pipeline.datamanager.eval_dataset
     model.eval()
     ground_truths, predictions = [], []
     for index in frame_indices:

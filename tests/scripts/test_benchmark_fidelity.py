@@ -55,6 +55,11 @@ def test_tiny_run_writes_every_score_a_picture_and_compares_with_itself(tmp_path
         assert checkpoint["steps_per_s"] > 0 and checkpoint["render_fps"] > 0 and checkpoint["render"]["size"] == 24
     assert run["picture_frame_indices"] == sorted(range(2), key=lambda i: last["test"]["per_frame_psnr"][i])
     assert Image.open(out / run["picture"]).size == (3 * SIZE, 2 * SIZE)
+    # The training frames' picture: the worst of the three scored, then the median.
+    train_psnrs, train_frames = last["train"]["per_frame_psnr"], last["train"]["frame_indices"]
+    worst, median = sorted(range(3), key=lambda i: train_psnrs[i])[:2]
+    assert run["training_picture_frame_indices"] == [train_frames[worst], train_frames[median]]
+    assert Image.open(out / run["training_picture"]).size == (3 * SIZE, 2 * SIZE)
     assert "face PSNR" in result.stdout and "head" in result.stdout.splitlines()[-2]
 
     compared = _run("--compare", str(out / "fidelity.json"), str(out / "fidelity.json"))
