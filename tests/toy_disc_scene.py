@@ -21,15 +21,16 @@ DECODER = DecoderConfig(hidden_dim=32, num_layers=2, geometry_features=8, color_
 
 
 def disc_model(decoder: DecoderConfig = DECODER, **fields) -> NerfBlendModel:
-    """A small model over the box [-1, 1]³ with one coefficient, its first stage ending at step 60."""
-    config = NerfBlendModelConfig(
+    """A small model over the box [-1, 1]³ with one coefficient, its first stage ending at step 60; `fields` set or
+    replace its config's fields."""
+    settings = dict(
         grid=BlendedHashGridConfig(num_levels=4, log2_hashmap_size=10, max_resolution=64),
         decoder=decoder,
         losses=LossScheduleConfig(mask_stage_end=60, patch_stage_start=10**9),
         occupancy=OccupancyGridConfig(resolution=16, update_interval=8, warmup_steps=32, training_step_size=0.04),
         perceptual_loss="off",
-        **fields,
     )
+    config = NerfBlendModelConfig(**{**settings, **fields})
     coefficients = torch.tensor([[0.0], [1.0]])
     metadata = {"expression_names": ["open"], "expr_min": coefficients.min(0).values,
                 "expr_max": coefficients.max(0).values, "expressions": coefficients}

@@ -1,4 +1,5 @@
-"""A penalty on density at random points of the occupied cells, for the space no training ray reaches.
+"""A penalty on density at random points of the occupied cells, or behind the surfaces the training rays
+stop at, for the space no training ray reaches.
 
 A point behind the head in every training view (the back of the skull seen from the front, or the space
 behind the hair's outline) gets no gradient from the colour or mask loss: each training ray has stopped
@@ -8,12 +9,17 @@ every training silhouette, so that no visual hull can carve it (docs/quality.md)
 occupied cell for as little opacity as the frames allow: the surfaces the frames see are held by the
 colour loss, the rest empties. Each point's opacity over one marching step, 1 − exp(−σ·Δt), saturates on
 solid surfaces, so the term weighs most on thin density.
+
+Points of the occupied cells include the surfaces the frames see, where the term pulls against the colour
+loss: on the synthetic head it cleared the fringe but left the brows and eyes, thin and seen by few rays,
+fainter. Points drawn behind the depth at which this step's training rays turned opaque, beyond a margin,
+leave every surface those rays see to the colour loss.
 """
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
-from jaxtyping import Bool, Float
+from jaxtyping import Bool, Float, Int
 from torch import Tensor
 
 
@@ -31,6 +37,41 @@ def occupied_cell_points(
     within = torch.rand(count, 3, generator=generator, device=device, dtype=aabb.dtype)
     size = torch.tensor(occupied.shape, device=device, dtype=aabb.dtype)
     return aabb[:3] + (cells[pick].to(aabb.dtype) + within) * (aabb[3:] - aabb[:3]) / size
+
+
+def points_behind_surfaces(
+    origins: Float[Tensor, "r 3"],
+    directions: Float[Tensor, "r 3"],
+    depth: Float[Tensor, "r"],
+    opacity: Float[Tensor, "r"],
+    occupied: Bool[Tensor, "x y z"],
+    aabb: Float[Tensor, "6"],
+    margin: float,
+    count: int,
+    generator: Optional[torch.Generator] = None,
+) -> Tuple[Float[Tensor, "n 3"], Int[Tensor, "n"]]:
+    """Up to `count` points on the rays that turned opaque (opacity over 0.5), each uniform between `margin`
+    beyond the ray's depth and where it leaves `aabb`, kept where an occupied cell holds it; with each point's
+    ray, in ray order (the rays' frames stay grouped, as the lookup wants them)."""
+    device = origins.device
+    opaque = (opacity > 0.5).nonzero()[:, 0]  # [H]
+    if opaque.numel() == 0 or count <= 0:
+        return origins.new_zeros((0, 3)), torch.zeros(0, dtype=torch.long, device=device)
+    rays = opaque[torch.randint(opaque.numel(), (count,), generator=generator, device=device)].sort().values  # [N]
+    origin, direction = origins[rays], directions[rays]  # [N, 3]
+    # Where each ray leaves the box: the nearest of its exits through the three pairs of faces.
+    with torch.no_grad():
+        inverse = 1.0 / torch.where(direction.abs() < 1e-12, torch.full_like(direction, 1e-12), direction)
+        exits = torch.maximum((aabb[:3] - origin) * inverse, (aabb[3:] - origin) * inverse).amin(dim=1)  # [N]
+        start = depth[rays].detach() + margin
+        t = start + torch.rand(rays.shape, generator=generator, device=device, dtype=origins.dtype) * (exits - start)
+        points = origin + t[:, None] * direction  # [N, 3]
+        size = torch.tensor(occupied.shape, device=device)
+        cells = ((points - aabb[:3]) / (aabb[3:] - aabb[:3]) * size).floor().long()  # [N, 3]
+        inside = (exits > start) & ((cells >= 0) & (cells < size)).all(dim=1)
+        cells = cells.clamp(min=0).minimum(size - 1)
+        keep = inside & occupied[cells[:, 0], cells[:, 1], cells[:, 2]]
+    return points[keep], rays[keep]
 
 
 def step_opacity_penalty(density: Float[Tensor, "n"], step_size: float) -> Float[Tensor, ""]:

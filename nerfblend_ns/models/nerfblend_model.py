@@ -27,7 +27,7 @@ from nerfblend_ns.models.basis_penalty import basis_table_l1
 from nerfblend_ns.models.centred_pose_corrections import CentredCameraOptimizerConfig
 from nerfblend_ns.models.coefficient_augmentation import augment_coefficients
 from nerfblend_ns.models.frame_colour import FrameColour, FrameColourConfig
-from nerfblend_ns.models.hidden_density import occupied_cell_points, step_opacity_penalty
+from nerfblend_ns.models.hidden_density import occupied_cell_points, points_behind_surfaces, step_opacity_penalty
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, staged_losses
 from nerfblend_ns.models.renamed_fields import RENAMED_MODEL_FIELDS, renamed_expression_buffers
 from nerfblend_ns.perceptual import load_lpips_vgg
@@ -60,7 +60,13 @@ class NerfBlendModelConfig(ModelConfig):
     """Weight of the mean opacity over one marching step at random points of the occupied cells (0: off; the
     nerfblend method sets 0.01), for space that every training ray stops before (behind the head)."""
     hidden_density_points: int = 1 << 14
-    """Random points of the occupied cells that the hidden-density term evaluates each step."""
+    """Random points that the hidden-density term evaluates each step."""
+    hidden_density_region: Literal["occupied", "behind_surface"] = "occupied"
+    """Where the hidden-density term draws its points: anywhere in the occupied cells, or on this step's training
+    rays behind the depth at which they turned opaque, which leaves every surface they see to the colour loss."""
+    hidden_density_margin: float = 0.1
+    """behind_surface only: how far beyond a ray's depth its points begin, in scene units (the head's radius is 1,
+    so 0.1 is 16 mm)."""
     occupancy: OccupancyGridConfig = field(default_factory=OccupancyGridConfig)
     """The occupancy grid, its updates, its visual hull and the marching through it (the training step)."""
     renderer: InferenceRendererConfig = field(default_factory=InferenceRendererConfig)
@@ -185,16 +191,31 @@ class NerfBlendModel(Model):
             rendered = self.renderer.render_batch(origins, directions, per_table, tables, table_index)
         outputs = rendered.outputs()
         if self.training and self.config.hidden_density_weight > 0:
-            outputs["hidden_density"] = self._hidden_density(tables)
+            outputs["hidden_density"] = self._hidden_density(origins, directions, rendered, tables, table_index)
         return outputs
 
-    def _hidden_density(self, tables: Float[Tensor, "b p f"]) -> Float[Tensor, ""]:
-        """The step opacity at random points of the occupied cells, each under one of this step's frames' tables."""
-        grid = self.occupancy_grid
-        points = occupied_cell_points(grid.binaries[0], grid.aabbs[0], self.config.hidden_density_points)  # [N, 3]
-        # Grouped by table, as the lookup sees the rays of a batch.
-        table_index = torch.randint(tables.shape[0], (points.shape[0],), device=points.device).sort().values
-        density = self.field.density(points, tables, table_index).squeeze(-1)  # [N]
+    def _hidden_density(
+        self,
+        origins: Float[Tensor, "r 3"],
+        directions: Float[Tensor, "r 3"],
+        rendered: RenderedRays,
+        tables: Float[Tensor, "b p f"],
+        table_index: Int[Tensor, "r"],
+    ) -> Float[Tensor, ""]:
+        """The step opacity at random points of the occupied cells, each under one of this step's frames' tables,
+        or behind the surfaces this step's rays stopped at, each under its ray's frame's table."""
+        config, grid = self.config, self.occupancy_grid
+        if config.hidden_density_region == "behind_surface":
+            points, rays = points_behind_surfaces(
+                origins, directions, rendered.depth[:, 0], rendered.opacity[:, 0], grid.binaries[0], grid.aabbs[0],
+                config.hidden_density_margin, config.hidden_density_points,
+            )  # [N, 3], [N]
+            point_tables = table_index[rays]
+        else:
+            points = occupied_cell_points(grid.binaries[0], grid.aabbs[0], config.hidden_density_points)  # [N, 3]
+            # Grouped by table, as the lookup sees the rays of a batch.
+            point_tables = torch.randint(tables.shape[0], (points.shape[0],), device=points.device).sort().values
+        density = self.field.density(points, tables, point_tables).squeeze(-1)  # [N]
         return step_opacity_penalty(density, grid.training_step_size)
 
     def _render_training(
