@@ -47,7 +47,7 @@ from nerfblend_ns.benchmarks.fidelity_tables import comparison_table, run_table
 from nerfblend_ns.benchmarks.frame_grid import write_rgb_png
 from nerfblend_ns.benchmarks.frame_novelty import FrameNovelty, frame_novelty, rank_correlation
 from nerfblend_ns.benchmarks.held_out_pose_fit import HeldOutPoseFitConfig
-from nerfblend_ns.benchmarks.held_out_renders import evenly_spaced, render_frames
+from nerfblend_ns.benchmarks.held_out_renders import evenly_spaced, render_dataset_frames
 from nerfblend_ns.benchmarks.render_speed import measure_render, square_cameras
 from nerfblend_ns.benchmarks.run_info import code_digest, device_name, git_dirty, git_revision
 from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, parse_overrides, train_with_checkpoints, with_run_length
@@ -223,7 +223,7 @@ def _write_picture(args: argparse.Namespace, trainer, run: Dict[str, Any]) -> No
         psnrs, frame_indices = checkpoint[split]["per_frame_psnr"], checkpoint[split]["frame_indices"]
         positions = worst_and_median(psnrs, args.picture_frames)
         indices = [frame_indices[position] for position in positions]
-        ground_truths, predictions = render_frames(trainer, dataset, indices)
+        ground_truths, predictions = render_dataset_frames(trainer, dataset, indices)
         labels = [
             f"{'worst' if rank < args.picture_frames else 'median'}: {split} frame {index}, PSNR {psnrs[position]:.2f}"
             + (f"\nfrom training: coefficients {novelty['coefficient_distance'][position]:.2f}, "

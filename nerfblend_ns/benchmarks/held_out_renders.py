@@ -19,7 +19,7 @@ def _to_uint8(image: torch.Tensor) -> np.ndarray:
 
 
 @torch.no_grad()
-def render_frames(trainer: Trainer, dataset, frame_indices: List[int]) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+def render_dataset_frames(trainer: Trainer, dataset, frame_indices: List[int]) -> Tuple[List[np.ndarray], List[np.ndarray]]:
     """([H, W, 3] uint8 ground truths, [H, W, 3] uint8 predictions) of the given frames of `dataset` (the
     test split's, or the training split's to see what the model fits)."""
     model = trainer.pipeline.model

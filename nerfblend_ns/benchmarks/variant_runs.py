@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
-from nerfblend_ns.benchmarks.held_out_renders import evenly_spaced, render_frames
+from nerfblend_ns.benchmarks.held_out_renders import evenly_spaced, render_dataset_frames
 from nerfblend_ns.benchmarks.render_speed import compare_render_option, square_cameras
 from nerfblend_ns.benchmarks.timed_training import TimedRun, build_trainer, train_with_checkpoints
 from nerfblend_ns.benchmarks.variants import Variant
@@ -70,7 +70,7 @@ def run_variant(
     test_count = len(trainer.pipeline.datamanager.eval_dataset)
     evaluated, pictured = evenly_spaced(test_count, eval_frames), evenly_spaced(test_count, picture_frames)
     run = train_with_checkpoints(trainer, minutes, evaluated, max_steps)
-    ground_truths, predictions = render_frames(trainer, trainer.pipeline.datamanager.eval_dataset, pictured)
+    ground_truths, predictions = render_dataset_frames(trainer, trainer.pipeline.datamanager.eval_dataset, pictured)
     render = {}
     if render_frames:
         cameras = square_cameras(trainer.pipeline.datamanager.eval_dataset.cameras, evenly_spaced(test_count, render_frames), render_size)
