@@ -22,20 +22,22 @@ import torch
 from jaxtyping import Bool, Float, Int
 from torch import Tensor
 
+from nerfblend_ns.rendering.occupancy_ray_marching import occupied, ray_box_interval
+
 
 def occupied_cell_points(
-    occupied: Bool[Tensor, "x y z"], aabb: Float[Tensor, "6"], count: int, generator: Optional[torch.Generator] = None
+    occupied_cells: Bool[Tensor, "x y z"], aabb: Float[Tensor, "6"], count: int, generator: Optional[torch.Generator] = None
 ) -> Float[Tensor, "n 3"]:
     """`count` points drawn uniformly from the occupied cells of a grid over `aabb` (min xyz, max xyz; cells
     indexed [x, y, z] as nerfacc's): a random occupied cell, then a uniform point in it; no points when no cell is
     occupied."""
-    cells = occupied.nonzero()  # [M, 3]
+    cells = occupied_cells.nonzero()  # [M, 3]
     if cells.shape[0] == 0 or count <= 0:
         return aabb.new_zeros((0, 3))
-    device = occupied.device
+    device = occupied_cells.device
     pick = torch.randint(cells.shape[0], (count,), generator=generator, device=device)
     within = torch.rand(count, 3, generator=generator, device=device, dtype=aabb.dtype)
-    size = torch.tensor(occupied.shape, device=device, dtype=aabb.dtype)
+    size = torch.tensor(occupied_cells.shape, device=device, dtype=aabb.dtype)
     return aabb[:3] + (cells[pick].to(aabb.dtype) + within) * (aabb[3:] - aabb[:3]) / size
 
 
@@ -44,7 +46,7 @@ def points_behind_surfaces(
     directions: Float[Tensor, "r 3"],
     depth: Float[Tensor, "r"],
     opacity: Float[Tensor, "r"],
-    occupied: Bool[Tensor, "x y z"],
+    occupied_cells: Bool[Tensor, "x y z"],
     aabb: Float[Tensor, "6"],
     margin: float,
     count: int,
@@ -59,18 +61,12 @@ def points_behind_surfaces(
         return origins.new_zeros((0, 3)), torch.zeros(0, dtype=torch.long, device=device)
     rays = opaque[torch.randint(opaque.numel(), (count,), generator=generator, device=device)].sort().values  # [N]
     origin, direction = origins[rays], directions[rays]  # [N, 3]
-    # Where each ray leaves the box: the nearest of its exits through the three pairs of faces.
     with torch.no_grad():
-        inverse = 1.0 / torch.where(direction.abs() < 1e-12, torch.full_like(direction, 1e-12), direction)
-        exits = torch.maximum((aabb[:3] - origin) * inverse, (aabb[3:] - origin) * inverse).amin(dim=1)  # [N]
+        exits = ray_box_interval(origin, direction, aabb)[1]  # [N]
         start = depth[rays].detach() + margin
         t = start + torch.rand(rays.shape, generator=generator, device=device, dtype=origins.dtype) * (exits - start)
         points = origin + t[:, None] * direction  # [N, 3]
-        size = torch.tensor(occupied.shape, device=device)
-        cells = ((points - aabb[:3]) / (aabb[3:] - aabb[:3]) * size).floor().long()  # [N, 3]
-        inside = (exits > start) & ((cells >= 0) & (cells < size)).all(dim=1)
-        cells = cells.clamp(min=0).minimum(size - 1)
-        keep = inside & occupied[cells[:, 0], cells[:, 1], cells[:, 2]]
+        keep = (exits > start) & occupied(occupied_cells, aabb, points)
     return points[keep], rays[keep]
 
 

@@ -17,9 +17,10 @@ EARLY_STOP_EPS = 1e-4
 """Transmittance under which the rest of a ray is skipped (nerfacc's default)."""
 
 
-def _ray_box_interval(
+def ray_box_interval(
     origins: Float[Tensor, "r 3"], directions: Float[Tensor, "r 3"], aabb: Float[Tensor, "6"]
 ) -> tuple[Float[Tensor, "r"], Float[Tensor, "r"]]:
+    """Where each ray enters and leaves `aabb` (min xyz, max xyz): t_near [R], t_far [R]; t_near > t_far on a miss."""
     safe = torch.where(directions.abs() < 1e-12, torch.full_like(directions, 1e-12), directions)
     to_low = (aabb[:3] - origins) / safe
     to_high = (aabb[3:] - origins) / safe
@@ -29,6 +30,7 @@ def _ray_box_interval(
 
 
 def occupied(binary: Bool[Tensor, "x y z"], aabb: Float[Tensor, "6"], points: Float[Tensor, "n 3"]) -> Bool[Tensor, "n"]:
+    """Whether each point lies in an occupied cell of `binary`, a grid over `aabb` (False outside it)."""
     resolution = torch.tensor(binary.shape, device=points.device)
     cell = ((points - aabb[:3]) / (aabb[3:] - aabb[:3]) * resolution).floor().long()
     inside = ((cell >= 0) & (cell < resolution)).all(dim=-1)
@@ -49,7 +51,7 @@ def march_rays_reference(
     alpha_threshold: float = 0.0,
 ) -> tuple[Int[Tensor, "s"], Float[Tensor, "s"], Float[Tensor, "s"]]:
     """Fixed steps from where each ray enters the box; keeps steps whose midpoint lies in an occupied cell."""
-    t_near, t_far = _ray_box_interval(origins, directions, aabb)
+    t_near, t_far = ray_box_interval(origins, directions, aabb)
     t_near = t_near.clamp(min=near_plane)
     t_far = t_far.clamp(max=far_plane)
     span = (t_far - t_near).nan_to_num(0.0).clamp(min=0)  # a NaN ray has no samples

@@ -191,7 +191,7 @@ def render_rays_kernel(
     fx, fy, fz = tl.load(field_box_ptr + 0), tl.load(field_box_ptr + 1), tl.load(field_box_ptr + 2)
     fsx, fsy, fsz = tl.load(field_box_ptr + 3) - fx, tl.load(field_box_ptr + 4) - fy, tl.load(field_box_ptr + 5) - fz
 
-    # Where each ray enters and leaves the grid's box (``_ray_box_interval``), within the planes.
+    # Where each ray enters and leaves the grid's box (``ray_box_interval``), within the planes.
     sx = tl.where(tl.abs(dx) < 1e-12, 1e-12, dx)
     sy = tl.where(tl.abs(dy) < 1e-12, 1e-12, dy)
     sz = tl.where(tl.abs(dz) < 1e-12, 1e-12, dz)
