@@ -88,6 +88,14 @@ class NerfBlendModelConfig(ModelConfig):
     Evaluation reports LPIPS whenever the weights are available, also with the loss off (an ablation)."""
 
 
+def _check_settings(config: NerfBlendModelConfig) -> None:
+    """Refuses settings out of range, naming the flag, before anything is built."""
+    if config.coefficient_segments < 1:
+        raise ValueError(f"--pipeline.model.coefficient-segments {config.coefficient_segments}: must be at least 1")
+    if not config.hidden_density_margin >= 0.0:
+        raise ValueError(f"--pipeline.model.hidden-density-margin {config.hidden_density_margin}: must be 0 or more")
+
+
 class NerfBlendModel(Model):
     """Renders a head at the expression coefficients each ray carries (`metadata[COEFFICIENTS_KEY]`)."""
 
@@ -100,6 +108,7 @@ class NerfBlendModel(Model):
 
     def populate_modules(self):
         super().populate_modules()
+        _check_settings(self.config)
         metadata = self.kwargs.get("metadata") or {}
         self.expression_space = ExpressionSpace.from_metadata(metadata, self.config.clamp_coefficients)
         self._register_load_state_dict_pre_hook(renamed_expression_buffers)

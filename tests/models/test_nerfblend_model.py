@@ -258,3 +258,16 @@ def test_coefficient_segments_give_each_piece_of_the_training_range_a_table():
     # Frame 1 (coefficient 1) crosses both halves of the range: every table learns.
     moved = (model.field.encoding.tables.detach() - start).abs().flatten(1).amax(1)  # [3]
     assert (moved > 1e-3).all(), moved
+
+
+@pytest.mark.parametrize(
+    "fields, flag",
+    [
+        ({"coefficient_segments": 0}, "coefficient-segments 0"),
+        ({"hidden_density_margin": float("nan")}, "hidden-density-margin nan"),
+        ({"hidden_density_margin": -0.1}, "hidden-density-margin -0.1"),
+    ],
+)
+def test_settings_out_of_range_are_refused_naming_the_flag(fields, flag):
+    with pytest.raises(ValueError, match=flag):
+        disc_model(**fields)
