@@ -12,8 +12,8 @@ from jaxtyping import Float, Int
 from torch import Tensor, nn
 
 from nerfblend_ns.encodings import BlendedHashEncoding
-from nerfblend_ns.fields.coefficient_segments import CoefficientSegments
 from nerfblend_ns.encodings.lookup_implementation import LookupImplementation
+from nerfblend_ns.fields.coefficient_segments import CoefficientSegments
 from nerfblend_ns.fields.decoder_mlps import DecoderConfig, decoder_mlps, view_dependent_colour
 
 

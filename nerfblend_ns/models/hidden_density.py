@@ -41,6 +41,7 @@ def occupied_cell_points(
     return aabb[:3] + (cells[pick].to(aabb.dtype) + within) * (aabb[3:] - aabb[:3]) / size
 
 
+@torch.no_grad()
 def points_behind_surfaces(
     origins: Float[Tensor, "r 3"],
     directions: Float[Tensor, "r 3"],
@@ -54,19 +55,19 @@ def points_behind_surfaces(
 ) -> Tuple[Float[Tensor, "n 3"], Int[Tensor, "n"]]:
     """Up to `count` points on the rays that turned opaque (opacity over 0.5), each uniform between `margin`
     beyond the ray's depth and where it leaves `aabb`, kept where an occupied cell holds it; with each point's
-    ray, in ray order (the rays' frames stay grouped, as the lookup wants them)."""
+    ray, in ray order (the rays' frames stay grouped, as the lookup wants them). The points carry no gradient:
+    the term's gradient is the density's at them."""
     device = origins.device
     opaque = (opacity > 0.5).nonzero()[:, 0]  # [H]
     if opaque.numel() == 0 or count <= 0:
         return origins.new_zeros((0, 3)), torch.zeros(0, dtype=torch.long, device=device)
     rays = opaque[torch.randint(opaque.numel(), (count,), generator=generator, device=device)].sort().values  # [N]
     origin, direction = origins[rays], directions[rays]  # [N, 3]
-    with torch.no_grad():
-        exits = ray_box_interval(origin, direction, aabb)[1]  # [N]
-        start = depth[rays].detach() + margin
-        t = start + torch.rand(rays.shape, generator=generator, device=device, dtype=origins.dtype) * (exits - start)
-        points = origin + t[:, None] * direction  # [N, 3]
-        keep = (exits > start) & occupied(occupied_cells, aabb, points)
+    exits = ray_box_interval(origin, direction, aabb)[1]  # [N]
+    start = depth[rays] + margin
+    t = start + torch.rand(rays.shape, generator=generator, device=device, dtype=origins.dtype) * (exits - start)
+    points = origin + t[:, None] * direction  # [N, 3]
+    keep = (exits > start) & occupied(occupied_cells, aabb, points)
     return points[keep], rays[keep]
 
 

@@ -57,7 +57,7 @@ class NerfBlendModelConfig(ModelConfig):
     """Weight of mean|H_k| over the basis tables (not the neutral one), added to every step's loss as the
     authors' code does (the paper omits it); 0 turns it off. A field without basis tables has no such term."""
     hidden_density_weight: float = 0.0
-    """Weight of the mean opacity over one marching step at random points of the occupied cells (0: off; the
+    """Weight of the mean opacity over one marching step at random points of `hidden_density_region` (0: off; the
     nerfblend method sets 0.01), for space that every training ray stops before (behind the head)."""
     hidden_density_points: int = 1 << 14
     """Random points that the hidden-density term evaluates each step."""
