@@ -2,7 +2,7 @@
 0) and blue in frame 1 (coefficient 1); a small model of it and a training loop."""
 
 from types import SimpleNamespace
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import torch
 from nerfstudio.cameras.rays import RayBundle
@@ -38,12 +38,14 @@ def disc_model(decoder: DecoderConfig = DECODER, **fields) -> NerfBlendModel:
 
 
 def disc_rays(generator: torch.Generator, frame: int, count: int) -> Tuple[RayBundle, Dict[str, torch.Tensor]]:
-    """`count` rays of `frame` from z = 3 looking down -z, and their batch (image, head mask, random background)."""
+    """`count` rays of training frame `frame` from z = 3 looking down -z, and their batch (image, head mask, random
+    background)."""
     xy = torch.rand(count, 2, generator=generator) * 1.6 - 0.8
     origins = torch.cat([xy, torch.full((count, 1), 3.0)], dim=1)
     bundle = RayBundle(
         origins=origins, directions=torch.tensor([[0.0, 0.0, -1.0]]).expand(count, 3).contiguous(),
-        pixel_area=torch.ones(count, 1), metadata={"expr": torch.full((count, 1), float(frame))},
+        pixel_area=torch.ones(count, 1), camera_indices=torch.full((count, 1), frame),
+        metadata={"expr": torch.full((count, 1), float(frame))},
     )
     mask = (xy.norm(dim=1, keepdim=True) < 0.5).float()  # [N, 1] a disc seen from the front
     batch = {"image": mask * COLOURS[frame] + (1 - mask), "head_mask": mask, "background": torch.rand(count, 3, generator=generator)}
@@ -54,12 +56,18 @@ def joined(bundles: List[RayBundle]) -> RayBundle:
     """One bundle of the rays of several, in order."""
     return RayBundle(
         origins=torch.cat([b.origins for b in bundles]), directions=torch.cat([b.directions for b in bundles]),
-        pixel_area=torch.cat([b.pixel_area for b in bundles]), metadata={"expr": torch.cat([b.metadata["expr"] for b in bundles])},
+        pixel_area=torch.cat([b.pixel_area for b in bundles]), camera_indices=torch.cat([b.camera_indices for b in bundles]),
+        metadata={"expr": torch.cat([b.metadata["expr"] for b in bundles])},
     )
 
 
-def train_disc(model: NerfBlendModel, steps: int, generator: torch.Generator, datamanager=None) -> Dict[str, torch.Tensor]:
-    """Trains `model` on both frames (256 rays of each per step) with Adam and the model's callbacks; returns
+Rays = Callable[[torch.Generator, int, int], Tuple[RayBundle, Dict[str, torch.Tensor]]]
+
+
+def train_disc(
+    model: NerfBlendModel, steps: int, generator: torch.Generator, datamanager=None, rays: Rays = disc_rays
+) -> Dict[str, torch.Tensor]:
+    """Trains `model` on both frames (256 of `rays` of each per step) with Adam and the model's callbacks; returns
     the last step's losses."""
     model.train()
     attributes = TrainingCallbackAttributes(
@@ -71,7 +79,7 @@ def train_disc(model: NerfBlendModel, steps: int, generator: torch.Generator, da
     for step in range(steps):
         for callback in callbacks:
             callback.run_callback_at_location(step, callback.where_to_run[0])
-        parts = [disc_rays(generator, frame, 256) for frame in (0, 1)]
+        parts = [rays(generator, frame, 256) for frame in (0, 1)]
         bundle = joined([part[0] for part in parts])
         batch = {key: torch.cat([part[1][key] for part in parts]) for key in parts[0][1]}
         losses = model.get_loss_dict(model(bundle), batch)

@@ -29,6 +29,7 @@ from nerfblend_ns.models.coefficient_augmentation import augment_coefficients
 from nerfblend_ns.models.frame_colour import FrameColour, FrameColourConfig
 from nerfblend_ns.models.hidden_density import occupied_cell_points, points_behind_surfaces, step_opacity_penalty
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, staged_losses
+from nerfblend_ns.models.mirrored_frames import mirror_frames, mirror_permutation, mirrored_range
 from nerfblend_ns.models.renamed_fields import RENAMED_MODEL_FIELDS, renamed_expression_buffers
 from nerfblend_ns.perceptual import load_lpips_vgg
 from nerfblend_ns.rendering.camera_rays import single_pinhole_size
@@ -83,6 +84,10 @@ class NerfBlendModelConfig(ModelConfig):
     coefficient_dropout: float = 0.0
     """Training only: probability that each coefficient of a frame is set to 0 (neutral) for a step (the
     nerfblend method sets 0.1)."""
+    mirror_probability: float = 0.0
+    """Training only: probability that a frame's rays are reflected through the head frame's x = 0 plane (the
+    face's plane of symmetry) with its Left and Right coefficients swapped, so that each side of the head also
+    learns from the views of the other (0: off)."""
     perceptual_loss: Literal["auto", "required", "off"] = "auto"
     """LPIPS(VGG) on patches: auto uses it when its weights are available, required fails without them.
     Evaluation reports LPIPS whenever the weights are available, also with the loss off (an ablation)."""
@@ -94,6 +99,8 @@ def _check_settings(config: NerfBlendModelConfig) -> None:
         raise ValueError(f"--pipeline.model.coefficient-segments {config.coefficient_segments}: must be at least 1")
     if not config.hidden_density_margin >= 0.0:
         raise ValueError(f"--pipeline.model.hidden-density-margin {config.hidden_density_margin}: must be 0 or more")
+    if not 0.0 <= config.mirror_probability <= 1.0:
+        raise ValueError(f"--pipeline.model.mirror-probability {config.mirror_probability}: must be between 0 and 1")
 
 
 class NerfBlendModel(Model):
@@ -111,6 +118,10 @@ class NerfBlendModel(Model):
         _check_settings(self.config)
         metadata = self.kwargs.get("metadata") or {}
         self.expression_space = ExpressionSpace.from_metadata(metadata, self.config.clamp_coefficients)
+        self.mirror_permutation: Optional[Tensor] = None  # [K]
+        if self.config.mirror_probability > 0:
+            self.mirror_permutation = mirror_permutation(self.expression_space.names)
+            self.expression_space = mirrored_range(self.expression_space, self.mirror_permutation)
         self._register_load_state_dict_pre_hook(renamed_expression_buffers)
         self.expression_controls = ExpressionControls(self.expression_space)
         aabb = self.scene_box.aabb.float()
@@ -175,8 +186,9 @@ class NerfBlendModel(Model):
 
     def get_outputs(self, ray_bundle: RayBundle) -> Dict[str, Tensor]:
         """Training: marching with gradients (`_render_training`); otherwise the inference renderer."""
-        # Rays of no training frame (a test frame's pose fit) keep their pose.
-        if self.training and ray_bundle.camera_indices is not None:
+        # Rays of no training frame (a test frame's pose fit) keep their pose and their coefficients.
+        of_training_frames = self.training and ray_bundle.camera_indices is not None
+        if of_training_frames:
             self.camera_optimizer.apply_to_raybundle(ray_bundle)
         origins = ray_bundle.origins.reshape(-1, 3)
         directions = ray_bundle.directions.reshape(-1, 3)
@@ -184,7 +196,11 @@ class NerfBlendModel(Model):
         # One blended table per run of rays sharing an expression, not per ray. Rays come grouped by
         # frame, so runs need no sort; a full unique sorts the [R, K] rows (2-3 ms per batch on an H100).
         per_table, table_index = torch.unique_consecutive(coefficients, dim=0, return_inverse=True)
-        if self.training and (self.config.coefficient_noise > 0 or self.config.coefficient_dropout > 0):
+        if of_training_frames and self.mirror_permutation is not None:
+            origins, directions, per_table, _ = mirror_frames(
+                origins, directions, per_table, table_index, self.mirror_permutation, self.config.mirror_probability
+            )
+        if of_training_frames and (self.config.coefficient_noise > 0 or self.config.coefficient_dropout > 0):
             # Per frame, not per ray: one blended table per frame either way.
             per_table = augment_coefficients(
                 per_table, self.expression_space, self.config.coefficient_noise, self.config.coefficient_dropout
@@ -192,7 +208,7 @@ class NerfBlendModel(Model):
         tables = self.field.blend(per_table)  # [B, P, F]
         if self.training:
             rendered = self._render_training(origins, directions, tables, table_index)
-            if self.frame_colour is not None and ray_bundle.camera_indices is not None:
+            if self.frame_colour is not None and of_training_frames:
                 frames = ray_bundle.camera_indices.reshape(-1)  # [R]
                 coloured = self.frame_colour(rendered.premultiplied, rendered.opacity, frames)
                 rendered = dataclasses.replace(rendered, premultiplied=coloured)

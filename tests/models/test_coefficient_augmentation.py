@@ -39,7 +39,7 @@ def test_dropout_sets_coefficients_to_neutral_at_its_rate_and_results_stay_in_ra
         augment_coefficients(values, SPACE, 0.0, 1.5)
 
 
-def test_the_model_blends_dropped_coefficients_in_training_only():
+def test_the_model_blends_dropped_coefficients_on_training_frames_only():
     config = NerfBlendModelConfig(
         grid=BlendedHashGridConfig(num_levels=2, log2_hashmap_size=6, max_resolution=16, implementation="torch"),
         decoder=DecoderConfig(hidden_dim=16, num_layers=2, geometry_features=8, color_hidden_dim=16),
@@ -54,15 +54,22 @@ def test_the_model_blends_dropped_coefficients_in_training_only():
     blended = []
     blend = model.field.blend
     model.field.blend = lambda coefficients: blended.append(coefficients.clone()) or blend(coefficients)
-    bundle = lambda: RayBundle(  # noqa: E731
-        origins=torch.tensor([[0.0, 0.0, 3.0]]).expand(4, 3).contiguous(), directions=torch.tensor([[0.0, 0.0, -1.0]]).expand(4, 3).contiguous(),
-        pixel_area=torch.ones(4, 1), metadata={"expr": torch.ones(4, 2)},
-    )
+
+    def bundle(of_training_frame: bool) -> RayBundle:
+        return RayBundle(
+            origins=torch.tensor([[0.0, 0.0, 3.0]]).expand(4, 3).contiguous(),
+            directions=torch.tensor([[0.0, 0.0, -1.0]]).expand(4, 3).contiguous(), pixel_area=torch.ones(4, 1),
+            camera_indices=torch.ones(4, 1, dtype=torch.long) if of_training_frame else None,
+            metadata={"expr": torch.ones(4, 2)},
+        )
+
     model.train()
-    model(bundle())
+    model(bundle(True))
+    model(bundle(False))  # a test frame's pose fit: training mode, no training frame
     model.eval()
-    model(bundle())
-    assert torch.equal(blended[0], torch.zeros(1, 2)) and torch.equal(blended[-1], torch.ones(1, 2))
+    model(bundle(True))
+    ones = torch.ones(1, 2)
+    assert [b.tolist() for b in blended] == [torch.zeros(1, 2).tolist(), ones.tolist(), ones.tolist()]
 
 
 def test_the_paper_configuration_trains_with_dropout_and_the_small_one_without():
