@@ -186,7 +186,8 @@ class NerfBlendModel(Model):
 
     def get_outputs(self, ray_bundle: RayBundle) -> Dict[str, Tensor]:
         """Training: marching with gradients (`_render_training`); otherwise the inference renderer."""
-        # Rays of no training frame (a test frame's pose fit) keep their pose and their coefficients.
+        # Rays of no training frame (a test frame's pose fit) keep their pose and their coefficients, and add
+        # no training term.
         of_training_frames = self.training and ray_bundle.camera_indices is not None
         if of_training_frames:
             self.camera_optimizer.apply_to_raybundle(ray_bundle)
@@ -215,7 +216,7 @@ class NerfBlendModel(Model):
         else:
             rendered = self.renderer.render_batch(origins, directions, per_table, tables, table_index)
         outputs = rendered.outputs()
-        if self.training and self.config.hidden_density_weight > 0:
+        if of_training_frames and self.config.hidden_density_weight > 0:
             outputs["hidden_density"] = self._hidden_density(origins, directions, rendered, tables, table_index)
         return outputs
 

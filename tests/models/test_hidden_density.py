@@ -125,6 +125,8 @@ def test_the_terms_gradient_reaches_the_tables_and_the_density_decoder():
     outputs = model(bundle)
     loss = model.get_loss_dict(outputs, batch)["hidden_density"]
     assert loss.item() == pytest.approx(0.5 * outputs["hidden_density"].item())
+    bundle.camera_indices = None  # a test frame's pose fit renders in training mode: no training term
+    assert "hidden_density" not in model(bundle)
     loss.backward()
     assert model.field.encoding.tables.grad.abs().sum() > 0
     assert model.field.density_mlp.layers[-1].weight.grad.abs().sum() > 0
