@@ -88,6 +88,9 @@ class NerfBlendModelConfig(ModelConfig):
     """Training only: probability that a frame's rays are reflected through the head frame's x = 0 plane (the
     face's plane of symmetry) with its Left and Right coefficients swapped, so that each side of the head also
     learns from the views of the other (0: off)."""
+    mirror_supervision: Literal["colour", "opacity"] = "colour"
+    """What a mirrored frame's rays are held to: their pixels' colours, or only the head mask's opacity (for a head
+    lit from one side, whose shading a mirror puts on the wrong side)."""
     perceptual_loss: Literal["auto", "required", "off"] = "auto"
     """LPIPS(VGG) on patches: auto uses it when its weights are available, required fails without them.
     Evaluation reports LPIPS whenever the weights are available, also with the loss off (an ablation)."""
@@ -197,10 +200,13 @@ class NerfBlendModel(Model):
         # One blended table per run of rays sharing an expression, not per ray. Rays come grouped by
         # frame, so runs need no sort; a full unique sorts the [R, K] rows (2-3 ms per batch on an H100).
         per_table, table_index = torch.unique_consecutive(coefficients, dim=0, return_inverse=True)
+        opacity_only: Optional[Tensor] = None  # [R, 1] rays held to the head mask's opacity alone
         if of_training_frames and self.mirror_permutation is not None:
-            origins, directions, per_table, _ = mirror_frames(
+            origins, directions, per_table, mirrored = mirror_frames(
                 origins, directions, per_table, table_index, self.mirror_permutation, self.config.mirror_probability
             )
+            if self.config.mirror_supervision == "opacity":
+                opacity_only = mirrored[table_index][:, None]
         if of_training_frames and (self.config.coefficient_noise > 0 or self.config.coefficient_dropout > 0):
             # Per frame, not per ray: one blended table per frame either way.
             per_table = augment_coefficients(
@@ -213,9 +219,15 @@ class NerfBlendModel(Model):
                 frames = ray_bundle.camera_indices.reshape(-1)  # [R]
                 coloured = self.frame_colour(rendered.premultiplied, rendered.opacity, frames)
                 rendered = dataclasses.replace(rendered, premultiplied=coloured)
+            if opacity_only is not None:
+                # Black against black targets (`_targets`): the colour loss becomes background · |opacity − mask|.
+                premultiplied = torch.where(opacity_only, 0.0, rendered.premultiplied)
+                rendered = dataclasses.replace(rendered, premultiplied=premultiplied)
         else:
             rendered = self.renderer.render_batch(origins, directions, per_table, tables, table_index)
         outputs = rendered.outputs()
+        if opacity_only is not None:
+            outputs["opacity_only"] = opacity_only
         if of_training_frames and self.config.hidden_density_weight > 0:
             outputs["hidden_density"] = self._hidden_density(origins, directions, rendered, tables, table_index)
         return outputs
@@ -269,6 +281,8 @@ class NerfBlendModel(Model):
 
     def _targets(self, batch: Dict, outputs: Dict[str, Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
         image = batch["image"].to(self.device)[..., :3].float()
+        if "opacity_only" in outputs:
+            image = torch.where(outputs["opacity_only"], 0.0, image)
         head_mask = batch["head_mask"].to(self.device).float()
         # Training batches bring a random background; evaluation rays use the protocol's white.
         background = batch["background"].to(self.device).float() if "background" in batch else torch.ones_like(image)
