@@ -14,7 +14,8 @@ coefficients and in head rotation (which of the two the model fails to generalis
 motion of its lips and brows that its coefficients leave unexplained (the tracker's share). Writes
 DIR/fidelity.json (rewritten at every checkpoint, so a run cut short keeps what it measured), a
 picture per workspace of its 3 worst and 3 median test frames (ground truth | prediction | error) and
-one of its scored training frames alike (what the model fits of frames it saw), and prints a table. --compare prints B − A per workspace, checkpoint and score.
+one of its scored training frames alike (what the model fits of frames it saw), and prints a table.
+--compare prints B − A per workspace, checkpoint and score.
 
 With --variant, every workspace is trained once per variant (a label and its own overrides on top of
 --override), the variants of one workspace one after the other, each variant's results in

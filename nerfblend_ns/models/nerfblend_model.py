@@ -121,10 +121,13 @@ class NerfBlendModel(Model):
         _check_settings(self.config)
         metadata = self.kwargs.get("metadata") or {}
         self.expression_space = ExpressionSpace.from_metadata(metadata, self.config.clamp_coefficients)
-        self.mirror_permutation: Optional[Tensor] = None  # [K]
+        permutation = None
         if self.config.mirror_probability > 0:
-            self.mirror_permutation = mirror_permutation(self.expression_space.names)
-            self.expression_space = mirrored_range(self.expression_space, self.mirror_permutation)
+            permutation = mirror_permutation(self.expression_space.names)
+            self.expression_space = mirrored_range(self.expression_space, permutation)
+        # A buffer, so that it moves with the model instead of being copied to the GPU every step; derived from
+        # the names, so not saved.
+        self.register_buffer("mirror_permutation", permutation, persistent=False)  # [K] or None when off
         self._register_load_state_dict_pre_hook(renamed_expression_buffers)
         self.expression_controls = ExpressionControls(self.expression_space)
         aabb = self.scene_box.aabb.float()
