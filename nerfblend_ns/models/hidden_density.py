@@ -1,5 +1,5 @@
-"""A penalty on density at random points of the occupied cells, or behind the surfaces the training rays
-stop at, for the space no training ray reaches.
+"""A penalty on density at random points of the occupied cells, behind the surfaces the training rays stop at,
+or of the cells no training ray sees, for the space no training ray reaches.
 
 A point behind the head in every training view (the back of the skull seen from the front, or the space
 behind the hair's outline) gets no gradient from the colour or mask loss: each training ray has stopped
@@ -13,7 +13,10 @@ solid surfaces, so the term weighs most on thin density.
 Points of the occupied cells include the surfaces the frames see, where the term pulls against the colour
 loss: on the synthetic head it cleared the fringe but left the brows and eyes, thin and seen by few rays,
 fainter. Points drawn behind the depth at which this step's training rays turned opaque, beyond a margin,
-leave every surface those rays see to the colour loss.
+leave every surface those rays see to the colour loss, but a ray that grazes the side of the head passes, behind
+its depth, through the side that other views see (on the synthetic head: white holes in the turned side). Points
+of the occupied cells that no training ray has lately seen (`seen_cells.py`) leave to the colour loss every
+surface any frame shows, and no more.
 """
 
 from typing import Optional, Tuple

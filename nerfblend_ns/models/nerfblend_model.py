@@ -31,11 +31,18 @@ from nerfblend_ns.models.hidden_density import occupied_cell_points, points_behi
 from nerfblend_ns.models.loss_schedule import LossScheduleConfig, staged_losses
 from nerfblend_ns.models.mirrored_frames import mirror_frames, mirror_permutation, mirrored_range
 from nerfblend_ns.models.renamed_fields import RENAMED_MODEL_FIELDS, renamed_expression_buffers
+from nerfblend_ns.models.seen_cells import SeenCells
 from nerfblend_ns.perceptual import load_lpips_vgg
 from nerfblend_ns.rendering.camera_rays import single_pinhole_size
 from nerfblend_ns.rendering.inference_renderer import InferenceRenderer, InferenceRendererConfig
 from nerfblend_ns.rendering.occupancy_grid import OccupancyGrid, OccupancyGridConfig
-from nerfblend_ns.rendering.packed_volume_rendering import RenderedRays, composite, render_packed, sample_positions
+from nerfblend_ns.rendering.packed_volume_rendering import (
+    RenderedRays,
+    composite,
+    render_packed,
+    sample_positions,
+    transmittance_before,
+)
 from nerfblend_ns.viewer.expression_controls import ExpressionControls
 
 
@@ -62,12 +69,16 @@ class NerfBlendModelConfig(ModelConfig):
     nerfblend method sets 0.01), for space that every training ray stops before (behind the head)."""
     hidden_density_points: int = 1 << 14
     """Random points that the hidden-density term evaluates each step."""
-    hidden_density_region: Literal["occupied", "behind_surface"] = "occupied"
-    """Where the hidden-density term draws its points: anywhere in the occupied cells, or on this step's training
-    rays behind the depth at which they turned opaque, which leaves every surface they see to the colour loss."""
+    hidden_density_region: Literal["occupied", "behind_surface", "unseen"] = "occupied"
+    """Where the hidden-density term draws its points: anywhere in the occupied cells; on this step's training
+    rays behind the depth at which they turned opaque; or in the occupied cells that no training ray has lately
+    reached with over half its light left (both of the latter leave every surface the frames see to the colour
+    loss)."""
     hidden_density_margin: float = 0.1
     """behind_surface only: how far beyond a ray's depth its points begin, in scene units (the head's radius is 1,
     so 0.1 is 16 mm)."""
+    hidden_density_window: int = 256
+    """unseen only: training steps for which a cell that a ray reached stays exempt from the term."""
     occupancy: OccupancyGridConfig = field(default_factory=OccupancyGridConfig)
     """The occupancy grid, its updates, its visual hull and the marching through it (the training step)."""
     renderer: InferenceRendererConfig = field(default_factory=InferenceRendererConfig)
@@ -102,6 +113,8 @@ def _check_settings(config: NerfBlendModelConfig) -> None:
         raise ValueError(f"--pipeline.model.coefficient-segments {config.coefficient_segments}: must be at least 1")
     if not config.hidden_density_margin >= 0.0:
         raise ValueError(f"--pipeline.model.hidden-density-margin {config.hidden_density_margin}: must be 0 or more")
+    if config.hidden_density_window < 1:
+        raise ValueError(f"--pipeline.model.hidden-density-window {config.hidden_density_window}: must be at least 1")
     if not 0.0 <= config.mirror_probability <= 1.0:
         raise ValueError(f"--pipeline.model.mirror-probability {config.mirror_probability}: must be between 0 and 1")
 
@@ -133,6 +146,11 @@ class NerfBlendModel(Model):
         aabb = self.scene_box.aabb.float()
         self.field = self.build_field(aabb, self.expression_space)
         self.occupancy_grid = OccupancyGrid(aabb, self.config.occupancy)
+        self.seen_cells: Optional[SeenCells] = None
+        if self.config.hidden_density_weight > 0 and self.config.hidden_density_region == "unseen":
+            self.seen_cells = SeenCells(
+                self.occupancy_grid.binaries.shape[1:], self.occupancy_grid.aabbs[0], self.config.hidden_density_window
+            )
         self.renderer = InferenceRenderer(self.config.renderer, self.field, self.occupancy_grid)
         self.camera_optimizer: CameraOptimizer = self._camera_optimizer()
         # None when off, so that checkpoints of either setting hold only their own weights.
@@ -217,7 +235,7 @@ class NerfBlendModel(Model):
             )
         tables = self.field.blend(per_table)  # [B, P, F]
         if self.training:
-            rendered = self._render_training(origins, directions, tables, table_index)
+            rendered = self._render_training(origins, directions, tables, table_index, of_training_frames)
             if self.frame_colour is not None and of_training_frames:
                 frames = ray_bundle.camera_indices.reshape(-1)  # [R]
                 coloured = self.frame_colour(rendered.premultiplied, rendered.opacity, frames)
@@ -244,8 +262,10 @@ class NerfBlendModel(Model):
         table_index: Int[Tensor, "r"],
     ) -> Float[Tensor, ""]:
         """The step opacity at random points of the occupied cells, each under one of this step's frames' tables,
-        or behind the surfaces this step's rays stopped at, each under its ray's frame's table."""
+        or behind the surfaces this step's rays stopped at, each under its ray's frame's table, or of the occupied
+        cells no training ray has lately seen."""
         config, grid = self.config, self.occupancy_grid
+        share = 1.0
         if config.hidden_density_region == "behind_surface":
             points, rays = points_behind_surfaces(
                 origins, directions, rendered.depth[:, 0], rendered.opacity[:, 0], grid.binaries[0], grid.aabbs[0],
@@ -254,10 +274,16 @@ class NerfBlendModel(Model):
             point_tables = table_index[rays]
         else:
             points = occupied_cell_points(grid.binaries[0], grid.aabbs[0], config.hidden_density_points)  # [N, 3]
+            if self.seen_cells is not None:
+                # Points of seen cells count as opacity 0, so that an unseen cell weighs in the term as much as
+                # it does among all the occupied cells' points.
+                drawn = max(points.shape[0], 1)
+                points = points[self.seen_cells.unseen(self.step, points)]
+                share = points.shape[0] / drawn
             # Grouped by table, as the lookup sees the rays of a batch.
             point_tables = torch.randint(tables.shape[0], (points.shape[0],), device=points.device).sort().values
         density = self.field.density(points, tables, point_tables).squeeze(-1)  # [N]
-        return step_opacity_penalty(density, grid.training_step_size)
+        return share * step_opacity_penalty(density, grid.training_step_size)
 
     def _render_training(
         self,
@@ -265,9 +291,11 @@ class NerfBlendModel(Model):
         directions: Float[Tensor, "r 3"],
         tables: Float[Tensor, "b p f"],
         table_index: Int[Tensor, "r"],
+        of_training_frames: bool,
     ) -> RenderedRays:
         """Training's rendering: stratified samples through the training grid, hidden ones dropped, then
-        every sample through the field with gradients."""
+        every sample through the field with gradients; the samples of training frames' rays mark the cells they
+        see (`seen_cells`)."""
 
         def sigma_fn(t_starts: Tensor, t_ends: Tensor, ray_indices: Tensor) -> Tensor:
             positions = sample_positions(origins, directions, t_starts, t_ends, ray_indices)
@@ -280,6 +308,10 @@ class NerfBlendModel(Model):
             )
         positions = sample_positions(origins, directions, t_starts, t_ends, ray_indices)
         rgb, density = self.field(positions, directions[ray_indices], tables, table_index[ray_indices])
+        if of_training_frames and self.seen_cells is not None:
+            with torch.no_grad():
+                transmittance = transmittance_before(t_starts, t_ends, density.squeeze(-1), ray_indices, origins.shape[0])
+            self.seen_cells.observe(self.step, positions, transmittance)
         return render_packed(t_starts, t_ends, rgb, density.squeeze(-1), ray_indices, origins.shape[0])
 
     def _targets(self, batch: Dict, outputs: Dict[str, Tensor]) -> Tuple[Tensor, Tensor, Tensor]:

@@ -1,6 +1,6 @@
 """Samples along rays, only where the occupancy grid is occupied (nerfacc's OccGridEstimator semantics)."""
 
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import torch
 from jaxtyping import Bool, Float, Int
@@ -29,12 +29,20 @@ def ray_box_interval(
     return t_near, t_far
 
 
-def occupied(binary: Bool[Tensor, "x y z"], aabb: Float[Tensor, "6"], points: Float[Tensor, "n 3"]) -> Bool[Tensor, "n"]:
-    """Whether each point lies in an occupied cell of `binary`, a grid over `aabb` (False outside it)."""
-    resolution = torch.tensor(binary.shape, device=points.device)
+def grid_cells(
+    shape: Sequence[int], aabb: Float[Tensor, "6"], points: Float[Tensor, "n 3"]
+) -> tuple[Int[Tensor, "n 3"], Bool[Tensor, "n"]]:
+    """Each point's cell [x, y, z] of a grid of `shape` over `aabb` (clamped into the grid), and whether the
+    point lies inside the grid at all."""
+    resolution = torch.tensor(tuple(shape), device=points.device)
     cell = ((points - aabb[:3]) / (aabb[3:] - aabb[:3]) * resolution).floor().long()
     inside = ((cell >= 0) & (cell < resolution)).all(dim=-1)
-    cell = torch.minimum(cell.clamp(min=0), resolution - 1)
+    return torch.minimum(cell.clamp(min=0), resolution - 1), inside
+
+
+def occupied(binary: Bool[Tensor, "x y z"], aabb: Float[Tensor, "6"], points: Float[Tensor, "n 3"]) -> Bool[Tensor, "n"]:
+    """Whether each point lies in an occupied cell of `binary`, a grid over `aabb` (False outside it)."""
+    cell, inside = grid_cells(binary.shape, aabb, points)
     return inside & binary[cell[:, 0], cell[:, 1], cell[:, 2]]
 
 

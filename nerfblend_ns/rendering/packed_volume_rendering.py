@@ -25,13 +25,19 @@ def _exclusive_optical_depth(sigma_dt: Float[Tensor, "s"], ray_indices: Int[Tens
     return (exclusive - exclusive[first_of_ray[ray_indices]]).to(sigma_dt.dtype)
 
 
+def transmittance_before(
+    t_starts: Float[Tensor, "s"], t_ends: Float[Tensor, "s"], sigmas: Float[Tensor, "s"], ray_indices: Int[Tensor, "s"], n_rays: int
+) -> Float[Tensor, "s"]:
+    """Transmittance of each sample's ray up to the sample, exp(−Σ σ·Δt over the ray's earlier samples)."""
+    return torch.exp(-_exclusive_optical_depth(sigmas * (t_ends - t_starts), ray_indices, n_rays))
+
+
 def render_weights_reference(
     t_starts: Float[Tensor, "s"], t_ends: Float[Tensor, "s"], sigmas: Float[Tensor, "s"], ray_indices: Int[Tensor, "s"], n_rays: int
 ) -> tuple[Float[Tensor, "s"], Float[Tensor, "s"], Float[Tensor, "s"]]:
     """(weights, transmittance before the sample, alpha) of each sample; w = T·α, α = 1 − exp(−σΔt)."""
-    sigma_dt = sigmas * (t_ends - t_starts)
-    transmittance = torch.exp(-_exclusive_optical_depth(sigma_dt, ray_indices, n_rays))
-    alphas = 1.0 - torch.exp(-sigma_dt)
+    transmittance = transmittance_before(t_starts, t_ends, sigmas, ray_indices, n_rays)
+    alphas = 1.0 - torch.exp(-sigmas * (t_ends - t_starts))
     return transmittance * alphas, transmittance, alphas
 
 

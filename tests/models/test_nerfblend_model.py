@@ -266,6 +266,7 @@ def test_coefficient_segments_give_each_piece_of_the_training_range_a_table():
         ({"coefficient_segments": 0}, "coefficient-segments 0"),
         ({"hidden_density_margin": float("nan")}, "hidden-density-margin nan"),
         ({"hidden_density_margin": -0.1}, "hidden-density-margin -0.1"),
+        ({"hidden_density_window": 0}, "hidden-density-window 0"),
     ],
 )
 def test_settings_out_of_range_are_refused_naming_the_flag(fields, flag):
