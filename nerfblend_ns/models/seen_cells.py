@@ -4,8 +4,8 @@ expression, with more than half of the ray's light still left.
 Every surface some training frame shows lies in such a cell, however thin it is and however few frames show it
 (a brow, an iris between open lids, the inside of an open mouth). The cells no training ray has reached lately
 are those behind what every frame shows: the space the hidden-density term is for (`hidden_density.py`). A cell
-counts as seen for `window` steps after the last ray that saw it, so that the cells every ray crossed while the
-field was still a haze, early in training, become unseen once surfaces stand in front of them.
+and its neighbours count as seen for `window` steps after the last ray that saw it, so that the cells every ray
+crossed while the field was still a haze, early in training, become unseen once surfaces stand in front of them.
 """
 
 import torch
@@ -41,6 +41,12 @@ class SeenCells(torch.nn.Module):
         self.last_seen[cells[:, 0], cells[:, 1], cells[:, 2]] = step
 
     def unseen(self, step: int, points: Float[Tensor, "n 3"]) -> Bool[Tensor, "n"]:
-        """Whether each point lies in a cell of the grid that no ray has seen in the `window` steps up to `step`."""
+        """Whether each point lies in a cell of the grid that neither it nor a neighbour (of the 26) has been seen by
+        a ray in the `window` steps up to `step`."""
+        recent = (self.last_seen >= step - self.window).float()  # [X, Y, Z]
+        # A surface crosses cells obliquely: the cell behind the one a ray saw it in can hold the surface's far side.
+        # Without the neighbours, the term cut the head's surfaces along cell boundaries (dark contour lines on the
+        # small configuration's synthetic head).
+        near_seen = torch.nn.functional.max_pool3d(recent[None, None], kernel_size=3, stride=1, padding=1)[0, 0] > 0
         cells, inside = grid_cells(self.last_seen.shape, self.aabb, points)
-        return inside & (self.last_seen[cells[:, 0], cells[:, 1], cells[:, 2]] < step - self.window)
+        return inside & ~near_seen[cells[:, 0], cells[:, 1], cells[:, 2]]

@@ -1,5 +1,5 @@
-"""Seen cells: a sample marks its cell when its ray still has over half its light, a cell is forgotten after the
-window, and a point's cell answers whether it is unseen."""
+"""Seen cells: a sample marks its cell when its ray still has over half its light, a cell and its neighbours count as
+seen, a cell is forgotten after the window, and a point's cell answers whether it is unseen."""
 
 import pytest
 import torch
@@ -21,6 +21,8 @@ def test_a_sample_marks_its_cell_only_while_its_ray_has_over_half_its_light():
     seen.observe(3, positions, torch.tensor([0.9, 0.51, 0.49, 1.0]))  # the last one lies outside the grid
     assert seen.unseen(3, positions).tolist() == [False, False, True, False]  # outside the grid: never unseen
     assert int((seen.last_seen == 3).sum()) == 2
+    # A seen cell's 26 neighbours count as seen too; two cells away does not.
+    assert seen.unseen(3, torch.stack([_centre(1, 1, 1), _centre(3, 3, 1), _centre(3, 1, 3)])).tolist() == [False, True, True]
 
 
 def test_a_cell_is_unseen_again_once_the_window_has_passed_and_new_at_the_start():
