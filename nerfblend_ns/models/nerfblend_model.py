@@ -1,6 +1,7 @@
 """The NeRFBlendShape model: wires the blended field, the occupancy grid and the renderer; holds the losses."""
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
 from typing import ClassVar, Dict, List, Literal, Optional, Tuple, Type
 
@@ -109,6 +110,12 @@ class NerfBlendModelConfig(ModelConfig):
 
 def _check_settings(config: NerfBlendModelConfig) -> None:
     """Refuses settings out of range, naming the flag, before anything is built."""
+    # The command line checks these choices; a config written in Python does not.
+    for name in ("hidden_density_region", "mirror_supervision"):
+        choices = typing.get_args(NerfBlendModelConfig.__annotations__[name])
+        if getattr(config, name) not in choices:
+            flag = "--pipeline.model." + name.replace("_", "-")
+            raise ValueError(f"{flag} {getattr(config, name)!r}: must be one of {', '.join(choices)}")
     if config.coefficient_segments < 1:
         raise ValueError(f"--pipeline.model.coefficient-segments {config.coefficient_segments}: must be at least 1")
     if not config.hidden_density_margin >= 0.0:

@@ -267,6 +267,8 @@ def test_coefficient_segments_give_each_piece_of_the_training_range_a_table():
         ({"hidden_density_margin": float("nan")}, "hidden-density-margin nan"),
         ({"hidden_density_margin": -0.1}, "hidden-density-margin -0.1"),
         ({"hidden_density_window": 0}, "hidden-density-window 0"),
+        ({"hidden_density_region": "unsen"}, "hidden-density-region .unsen.: must be one of occupied, behind_surface, unseen"),
+        ({"mirror_supervision": "color"}, "mirror-supervision .color.: must be one of colour, opacity"),
     ],
 )
 def test_settings_out_of_range_are_refused_naming_the_flag(fields, flag):
