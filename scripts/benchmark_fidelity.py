@@ -165,6 +165,7 @@ def _benchmark_workspace(args: argparse.Namespace, data: Path, name: str, lpips:
         test_scores["unexplained_motion_correlation"] = _correlations(test_scores["per_frame_psnr"], unexplained)
         train_scores = summarize(score_frames(model, train, train_indices, lpips), per_frame=True)
         scores = {"test": test_scores, "train": train_scores, "gap": generalisation_gap(test_scores, train_scores)}
+        scores["occupancy"] = model.occupancy_shares()
         if args.pose_fit_steps > 0:
             fit = HeldOutPoseFitConfig(steps=args.pose_fit_steps)
             scores["test_fitted_poses"] = summarize(score_frames(model, test, test_indices, lpips, fit), per_frame=True)

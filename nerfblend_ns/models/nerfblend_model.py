@@ -292,6 +292,17 @@ class NerfBlendModel(Model):
         density = self.field.density(points, tables, point_tables).squeeze(-1)  # [N]
         return share * step_opacity_penalty(density, grid.training_step_size)
 
+    @torch.no_grad()
+    def occupancy_shares(self) -> Dict[str, float]:
+        """Share of the grid's cells that are occupied and, where the hidden-density term draws from the unseen
+        cells, share of the occupied cells that are unseen now (what the term reaches)."""
+        occupied_cells = self.occupancy_grid.binaries[0]
+        shares = {"occupied": occupied_cells.float().mean().item()}
+        if self.seen_cells is not None:
+            unseen = occupied_cells & self.seen_cells.unseen_cells(self.step)
+            shares["unseen_of_occupied"] = unseen.sum().item() / max(int(occupied_cells.sum().item()), 1)
+        return shares
+
     def _render_training(
         self,
         origins: Float[Tensor, "r 3"],

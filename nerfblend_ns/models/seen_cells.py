@@ -40,13 +40,16 @@ class SeenCells(torch.nn.Module):
         cells = cells[inside]
         self.last_seen[cells[:, 0], cells[:, 1], cells[:, 2]] = step
 
-    def unseen(self, step: int, points: Float[Tensor, "n 3"]) -> Bool[Tensor, "n"]:
-        """Whether each point lies in a cell of the grid that neither it nor a neighbour (of the 26) has been seen by
-        a ray in the `window` steps up to `step`."""
+    def unseen_cells(self, step: int) -> Bool[Tensor, "x y z"]:
+        """Cells that neither they nor a neighbour (of the 26) have been seen by a ray in the `window` steps up to
+        `step`."""
         recent = (self.last_seen >= step - self.window).float()  # [X, Y, Z]
         # A surface crosses cells obliquely: the cell behind the one a ray saw it in can hold the surface's far side.
         # Without the neighbours, the term cut the head's surfaces along cell boundaries (dark contour lines on the
         # small configuration's synthetic head).
-        near_seen = torch.nn.functional.max_pool3d(recent[None, None], kernel_size=3, stride=1, padding=1)[0, 0] > 0
+        return torch.nn.functional.max_pool3d(recent[None, None], kernel_size=3, stride=1, padding=1)[0, 0] == 0
+
+    def unseen(self, step: int, points: Float[Tensor, "n 3"]) -> Bool[Tensor, "n"]:
+        """Whether each point lies in one of the `unseen_cells` (False outside the grid)."""
         cells, inside = grid_cells(self.last_seen.shape, self.aabb, points)
-        return inside & ~near_seen[cells[:, 0], cells[:, 1], cells[:, 2]]
+        return inside & self.unseen_cells(step)[cells[:, 0], cells[:, 1], cells[:, 2]]

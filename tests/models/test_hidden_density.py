@@ -154,7 +154,8 @@ def test_unseen_cells_leave_every_seen_surface_to_the_colour_loss_and_thin_the_s
         hidden[weight], models[weight] = _hidden_opacity(model), model
     assert hidden[0.1] < 0.3 * hidden[0.0], hidden
     model = models[0.1]
-    assert models[0.0].seen_cells is None
+    assert models[0.0].seen_cells is None and list(models[0.0].occupancy_shares()) == ["occupied"]
+    assert 0 < model.occupancy_shares()["unseen_of_occupied"] < 1
     # Where the rays stop: the disc's and the square's surfaces, by the model's depth in each (x, y) column.
     bundle, batch = _spot_rays(torch.Generator().manual_seed(4), 0, 4096)
     model.train()

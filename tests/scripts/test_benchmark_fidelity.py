@@ -53,6 +53,7 @@ def test_tiny_run_writes_every_score_a_picture_and_compares_with_itself(tmp_path
         fitted = checkpoint["test_fitted_poses"]  # scored apart from the tracked poses' "test"
         assert fitted["frames"] == 2 and len(fitted["per_frame_psnr"]) == 2 and math.isfinite(fitted["full"]["psnr"])
         assert checkpoint["steps_per_s"] > 0 and checkpoint["render_fps"] > 0 and checkpoint["render"]["size"] == 24
+        assert list(checkpoint["occupancy"]) == ["occupied"] and 0 < checkpoint["occupancy"]["occupied"] <= 1
     assert run["picture_frame_indices"] == sorted(range(2), key=lambda i: last["test"]["per_frame_psnr"][i])
     assert Image.open(out / run["picture"]).size == (3 * SIZE, 2 * SIZE)
     # The training frames' picture: the worst of the three scored, then the median.
