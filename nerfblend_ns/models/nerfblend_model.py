@@ -326,11 +326,12 @@ class NerfBlendModel(Model):
             )
         positions = sample_positions(origins, directions, t_starts, t_ends, ray_indices)
         rgb, density = self.field(positions, directions[ray_indices], tables, table_index[ray_indices])
+        sigmas = density.squeeze(-1)  # [S]
         if of_training_frames and self.seen_cells is not None:
             with torch.no_grad():
-                transmittance = transmittance_before(t_starts, t_ends, density.squeeze(-1), ray_indices, origins.shape[0])
+                transmittance = transmittance_before(t_starts, t_ends, sigmas, ray_indices, origins.shape[0])
             self.seen_cells.observe(self.step, positions, transmittance)
-        return render_packed(t_starts, t_ends, rgb, density.squeeze(-1), ray_indices, origins.shape[0])
+        return render_packed(t_starts, t_ends, rgb, sigmas, ray_indices, origins.shape[0])
 
     def _targets(self, batch: Dict, outputs: Dict[str, Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
         image = batch["image"].to(self.device)[..., :3].float()

@@ -12,7 +12,7 @@ import torch
 from jaxtyping import Bool, Float
 from torch import Tensor
 
-from nerfblend_ns.rendering.occupancy_ray_marching import grid_cells
+from nerfblend_ns.rendering.occupancy_ray_marching import grid_cells, grown_by_one_cell
 
 SEEN_TRANSMITTANCE = 0.5
 """A sample sees its cell when its ray's transmittance up to it is over this: in front of or at the first surface."""
@@ -43,11 +43,10 @@ class SeenCells(torch.nn.Module):
     def unseen_cells(self, step: int) -> Bool[Tensor, "x y z"]:
         """Cells that neither they nor a neighbour (of the 26) have been seen by a ray in the `window` steps up to
         `step`."""
-        recent = (self.last_seen >= step - self.window).float()  # [X, Y, Z]
         # A surface crosses cells obliquely: the cell behind the one a ray saw it in can hold the surface's far side.
         # Without the neighbours, the term cut the head's surfaces along cell boundaries (dark contour lines on the
         # small configuration's synthetic head).
-        return torch.nn.functional.max_pool3d(recent[None, None], kernel_size=3, stride=1, padding=1)[0, 0] == 0
+        return ~grown_by_one_cell(self.last_seen >= step - self.window)
 
     def unseen(self, step: int, points: Float[Tensor, "n 3"]) -> Bool[Tensor, "n"]:
         """Whether each point lies in one of the `unseen_cells` (False outside the grid)."""

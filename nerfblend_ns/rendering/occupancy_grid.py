@@ -19,7 +19,7 @@ from torch import Tensor
 from nerfstudio.cameras.cameras import Cameras
 
 from nerfblend_ns.fields.nerfblend_field import NerfBlendField
-from nerfblend_ns.rendering.occupancy_ray_marching import SigmaFn, march_rays
+from nerfblend_ns.rendering.occupancy_ray_marching import SigmaFn, grown_by_one_cell, march_rays
 from nerfblend_ns.rendering.visual_hull import VisualHullConfig, training_hull
 from nerfblend_ns.spatial_order import morton_order
 
@@ -108,11 +108,10 @@ def expression_grid(
     opacity = torch.cat(
         [density_fn(centres[start : start + chunk]).reshape(-1) for start in range(0, len(centres), chunk)]
     ) * step_size  # [M]
-    seeds = torch.zeros(binary.shape, dtype=torch.float32, device=binary.device)
+    seeds = torch.zeros(binary.shape, dtype=torch.bool, device=binary.device)
     filled = cells[opacity > threshold]
-    seeds[filled[:, 0], filled[:, 1], filled[:, 2]] = 1.0
-    grown = torch.nn.functional.max_pool3d(seeds[None, None], kernel_size=3, stride=1, padding=1)[0, 0] > 0
-    return grown & binary
+    seeds[filled[:, 0], filled[:, 1], filled[:, 2]] = True
+    return grown_by_one_cell(seeds) & binary
 
 
 class OccupancyGrid(OccGridEstimator):

@@ -40,6 +40,11 @@ def grid_cells(
     return torch.minimum(cell.clamp(min=0), resolution - 1), inside
 
 
+def grown_by_one_cell(cells: Bool[Tensor, "x y z"]) -> Bool[Tensor, "x y z"]:
+    """`cells` and each of their 26 neighbours."""
+    return torch.nn.functional.max_pool3d(cells[None, None].float(), kernel_size=3, stride=1, padding=1)[0, 0] > 0
+
+
 def occupied(binary: Bool[Tensor, "x y z"], aabb: Float[Tensor, "6"], points: Float[Tensor, "n 3"]) -> Bool[Tensor, "n"]:
     """Whether each point lies in an occupied cell of `binary`, a grid over `aabb` (False outside it)."""
     cell, inside = grid_cells(binary.shape, aabb, points)
